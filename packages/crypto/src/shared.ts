@@ -1,0 +1,64 @@
+// Exports common to every entry point.
+export { base64Decode, base64Encode, isBase64 } from './base64.js';
+export {
+  compareCodePoints,
+  timingSafeEqualBytes,
+  timingSafeEqualString,
+  utf8Decode,
+  utf8Encode,
+} from './bytes.js';
+export {
+  BLOCK,
+  buildFrame,
+  decodeEncodingAESKey,
+  type ParsedFrame,
+  parseFrame,
+  pkcs7Pad,
+  pkcs7Unpad,
+  signatureBase,
+} from './codec.js';
+export {
+  buildJsonEnvelope,
+  buildXmlEnvelope,
+  type EnvelopeFormat,
+  type InboundEnvelope,
+  type OutboundEnvelope,
+  parseJsonEnvelope,
+  parseXmlEnvelope,
+} from './envelope.js';
+export {
+  CRYPTO_ERROR_CODES,
+  type CryptoErrorCode,
+  isWeComError,
+  WeComConfigError,
+  WeComCryptoError,
+  WeComError,
+  type WeComErrorOptions,
+} from './errors.js';
+export type { JsSdkSignatureParams } from './jssdk.js';
+export type {
+  AesContext,
+  CryptoProvider,
+  MaybePromise,
+  SyncAesContext,
+  SyncCryptoProvider,
+} from './provider.js';
+export { webProvider } from './provider-web.js';
+export type {
+  CallbackParams,
+  DecryptedCallback,
+  DecryptedMessage,
+  ReplyOptions,
+  SignatureParams,
+  UrlVerificationParams,
+  WeComCryptoOptions,
+} from './wecom-crypto.js';
+export {
+  cdata,
+  escapeXml,
+  type ParseXmlOptions,
+  parseXml,
+  type XmlObject,
+  type XmlValue,
+  xmlText,
+} from './xml.js';
