@@ -1,1 +1,10 @@
-export {};
+export * from './dedup.js';
+export * from './errors.js';
+export * from './fetch-handler.js';
+export * from './handler.js';
+export * from './http.js';
+export * from './logger.js';
+export * from './node-listener.js';
+export * from './store.js';
+export * from './tasks.js';
+export * from './text.js';

@@ -1,0 +1,48 @@
+/** Background work (active replies) that must outlive the HTTP response and drain on shutdown. */
+export class TaskTracker {
+  readonly #tasks = new Set<Promise<unknown>>();
+
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  /** Tracks a task; hands it to `waitUntil` too when the runtime has one. */
+  run<T>(task: Promise<T>, waitUntil?: (promise: Promise<unknown>) => void): Promise<T> {
+    const settled = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tasks.add(settled);
+    void settled.then(() => this.#tasks.delete(settled));
+    waitUntil?.(settled);
+    return task;
+  }
+
+  /** Resolves when every tracked task has settled, or after `timeoutMs`; returns how many were left. */
+  async drain(timeoutMs: number): Promise<number> {
+    if (this.#tasks.size === 0) return 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all([...this.#tasks]), timeout]);
+    clearTimeout(timer);
+    return this.#tasks.size;
+  }
+}
+
+export type DeadlineResult<T> = { done: true; value: T } | { done: false };
+
+/**
+ * Races a promise against a deadline. When the deadline wins, the promise keeps running (its
+ * outcome goes out actively); its rejection is not left unhandled.
+ */
+export function raceDeadline<T>(promise: Promise<T>, ms: number): Promise<DeadlineResult<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<DeadlineResult<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), ms);
+  });
+  const result = promise.then((value): DeadlineResult<T> => ({ done: true, value }));
+  result.catch(() => {});
+  return Promise.race([result, deadline]).finally(() => clearTimeout(timer));
+}
