@@ -194,11 +194,11 @@ export class HttpClient {
     url: URL,
     path: string,
     options: CallOptions,
+    policy: ResolvedPolicy,
   ): Promise<
     { kind: 'ok'; value: T } | { kind: 'fail'; error: WeComError; retryable: boolean; retryAfterMs?: number }
   > {
     const timeoutMs = options.timeoutMs ?? this.#timeout;
-    const policy = options.retry ? resolvePolicy({ ...this.#retry, ...options.retry }) : this.#retry;
     const response = await this.#send(url, path, timeoutMs, options);
     const text = await response.text().catch(() => {
       throw new WeComNetworkError(path, true);
@@ -350,9 +350,9 @@ function retryAfter(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - Date.now()), 60_000);
 }
 
-function resolvePolicy(
-  p: RetryPolicy = {},
-): Required<Omit<RetryPolicy, 'backoff'>> & { backoff: Required<BackoffOptions> } {
+type ResolvedPolicy = Required<Omit<RetryPolicy, 'backoff'>> & { backoff: Required<BackoffOptions> };
+
+function resolvePolicy(p: RetryPolicy = {}): ResolvedPolicy {
   const attempts = p.attempts ?? 3;
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
     throw new WeComConfigError('retry.attempts must be an integer from 1 to 20');
