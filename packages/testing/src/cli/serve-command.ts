@@ -1,0 +1,63 @@
+/** `wecom-sim serve`: a simulated WeCom until SIGINT/SIGTERM. */
+import { parseArgs } from 'node:util';
+import { mask } from '../mask.js';
+import type { SimAppOptions } from '../sim/apps.js';
+import { startWeComSimulator } from '../sim/simulator.js';
+import { intOption, type Output, UsageError } from './output.js';
+
+export const SERVE_USAGE = `wecom-sim serve [--port N] [--host H] [--app corpId:secret:agentId[:name] ...] [--token-ttl S] [--quiet]
+  Starts the simulated WeCom API (gettoken, message/send, media, aibot/response…) and prints its URL.`;
+
+export function parseAppSpec(spec: string, index: number): SimAppOptions {
+  const parts = spec.split(':');
+  if (parts.length < 3 || parts.length > 4 || parts.slice(0, 3).some((p) => p.length === 0)) {
+    throw new UsageError('--app must be corpId:secret:agentId or corpId:secret:agentId:name');
+  }
+  const [corpId, corpSecret, agentId, name] = parts as [string, string, string, string | undefined];
+  if (!/^\d+$/.test(agentId)) throw new UsageError('--app agentId must be an integer');
+  return { corpId, corpSecret, agentId: Number(agentId), name: name ?? `app${index + 1}` };
+}
+
+export async function serveCommand(argv: string[], io: Output, signal: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      app: { type: 'string', multiple: true },
+      'token-ttl': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const apps = (values.app ?? []).map(parseAppSpec);
+  const sim = await startWeComSimulator({
+    port: intOption('port', values.port, 0),
+    host: values.host ?? '127.0.0.1',
+    apps,
+    tokenTtlSeconds: intOption('token-ttl', values['token-ttl'], 7200, 1),
+    ...(values.quiet === true
+      ? {}
+      : {
+          onCall: (call) => {
+            const errcode =
+              call.response !== null && typeof call.response === 'object' && 'errcode' in call.response
+                ? ` errcode ${String((call.response as { errcode: unknown }).errcode)}`
+                : '';
+            io.out(
+              `${call.method} ${call.path} → ${call.status === 0 ? 'dropped' : call.status}${errcode}${call.fault ? ' (injected)' : ''}`,
+            );
+          },
+        }),
+  });
+  io.out(`wecom-sim listening on ${sim.url}`);
+  for (const app of sim.apps) {
+    io.out(`  app ${app.name}: corpid ${app.corpId}, agentid ${app.agentId}, secret ${mask(app.corpSecret)}`);
+  }
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await sim.close();
+  return 0;
+}

@@ -1,0 +1,74 @@
+/**
+ * WeCom's delivery loop for one callback: POST, wait up to the re-delivery interval, and when no
+ * 200 arrives in time re-send the same message (fresh timestamp/nonce), up to `maxDeliveries`.
+ */
+import { HttpFailure, type HttpResponse, sendRequest, withSearch } from '../http-client.js';
+
+export const DEFAULT_REDELIVER_AFTER_MS = 5000;
+export const DEFAULT_MAX_DELIVERIES = 3;
+
+export interface DeliveryOptions {
+  /** Re-send when no 200 arrives within `redeliverAfterMs`. Default true (false for template-card events). */
+  redeliver?: boolean;
+  /** How long WeCom waits for an answer before giving up on a delivery. Default 5000. */
+  redeliverAfterMs?: number;
+  /** Deliveries in total, the first included. Default 3. */
+  maxDeliveries?: number;
+}
+
+export interface DeliveryAttempt {
+  status: number;
+  /** Set when the attempt got no HTTP answer. */
+  error?: 'timeout' | 'unreachable' | 'invalid_url';
+  nonce: string;
+}
+
+export interface DeliveryOutcome {
+  /** The last answer (status 0 when the last attempt got none). */
+  response: HttpResponse | undefined;
+  /** The nonce of the request that got `response`. */
+  nonce: string;
+  deliveries: number;
+  attempts: DeliveryAttempt[];
+}
+
+export interface SignedRequest {
+  search: string;
+  body: string;
+  nonce: string;
+}
+
+export async function deliver(
+  url: string,
+  build: () => SignedRequest,
+  contentType: string,
+  options: DeliveryOptions,
+  defaultRedeliver: boolean,
+): Promise<DeliveryOutcome> {
+  const redeliver = options.redeliver ?? defaultRedeliver;
+  const waitMs = options.redeliverAfterMs ?? DEFAULT_REDELIVER_AFTER_MS;
+  const max = redeliver ? (options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES) : 1;
+  const attempts: DeliveryAttempt[] = [];
+  let last: HttpResponse | undefined;
+  let nonce = '';
+  for (let i = 0; i < max; i++) {
+    const request = build();
+    nonce = request.nonce;
+    try {
+      last = await sendRequest(withSearch(url, request.search), {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: request.body,
+        timeoutMs: waitMs,
+      });
+      attempts.push({ status: last.status, nonce });
+      if (last.status === 200) break;
+    } catch (error) {
+      if (!(error instanceof HttpFailure)) throw error;
+      if (error.kind === 'invalid_url') throw error;
+      last = undefined;
+      attempts.push({ status: 0, error: error.kind, nonce });
+    }
+  }
+  return { response: last, nonce, deliveries: attempts.length, attempts };
+}
