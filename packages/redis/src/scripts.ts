@@ -1,0 +1,30 @@
+/**
+ * The two operations that are not a single Redis command. Each reads and writes one key inside
+ * one script, so no other client can act between the comparison and the write. The SHA-1 digests
+ * are fixed here (a test recomputes them) so EVALSHA needs no hashing at runtime.
+ */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+/** KEYS[1] = key; ARGV = expected, new value, TTL in ms. Returns 1 when written. */
+export const COMPARE_AND_SET: LuaScript = {
+  source: `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+`,
+  sha1: '909c526804bfe7ebf6cbaa542182852f5b7727a7',
+};
+
+/** KEYS[1] = key; ARGV = expected. Returns 1 when deleted. */
+export const COMPARE_AND_DELETE: LuaScript = {
+  source: `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`,
+  sha1: 'c89cee65b7ab260d98c281f3c3eb6fa7c992cdd2',
+};
