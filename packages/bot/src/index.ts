@@ -1,1 +1,54 @@
-export {};
+export {
+  type BotCapabilities,
+  createWeComBot,
+  type ReplyTargetRef,
+  WeComBot,
+} from './bot.js';
+export type {
+  BotContext,
+  CardEventContext,
+  ContextBase,
+  EnterChatContext,
+  EventContext,
+  MessageContext,
+  ReplyOptions,
+  StreamOptions,
+} from './context.js';
+export type {
+  DeliveryResult,
+  ReplyChannel,
+  ReplyDelivered,
+  ReplyFailed,
+  ReplyFailureReason,
+  ReplyKind,
+} from './delivery.js';
+export { type BotErrorCode, WeComBotError } from './errors.js';
+export type { BotEventName, BotEvents, ErrorInfo } from './events.js';
+export { md5Hex } from './md5.js';
+export type { MediaBlock, MediaFile, MediaSource } from './media.js';
+export type { AckMode, BotHttpOptions, MediaOptions, WeComBotOptions } from './options.js';
+export { CONTENT_LIMIT_BYTES } from './payloads.js';
+export { blockTypeOf, sniffMime } from './sniff.js';
+export type { StreamWriter } from './stream.js';
+export type {
+  BotEvent,
+  BotInbound,
+  BotInboundType,
+  ChatType,
+  EnterChatEvent,
+  FeedbackEvent,
+  FileMessage,
+  ImageMessage,
+  MediaRef,
+  MixedItem,
+  MixedMessage,
+  QuotedMessage,
+  SelectedItem,
+  TemplateCard,
+  TemplateCardEvent,
+  TextMessage,
+  UnknownMessage,
+  UserMessage,
+  VideoMessage,
+  VoiceMessage,
+} from './types.js';

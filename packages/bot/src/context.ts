@@ -1,0 +1,410 @@
+/**
+ * The per-callback context. It chooses how each reply travels, so callers never keep bookkeeping:
+ * while the callback's HTTP response is still open and nothing else took it, a reply goes in it
+ * (passive, encrypted); afterwards it goes to this message's own response_url (single use). What
+ * WeCom allows differs by callback: messages take stream / template_card passively, enter_chat
+ * takes a welcome text or card, a card click takes a card update, feedback takes nothing.
+ */
+import type { TaskTracker } from '@maven/wecom-core';
+import type { DeliveryResult, ReplyDelivered, ReplyKind } from './delivery.js';
+import { WeComBotError } from './errors.js';
+import { randomId } from './ids.js';
+import type { MediaFile, MediaSource } from './media.js';
+import type { OutboxMeta, ResponseUrlOutbox, ResponseUrlPayload } from './outbox.js';
+import { checkCard, checkFeedbackId, fitContent, type PassiveBody, streamFrame } from './payloads.js';
+import { type StreamWriter, StreamWriterImpl, type StreamWriterOptions } from './stream.js';
+import type {
+  BotInbound,
+  EnterChatEvent,
+  FeedbackEvent,
+  TemplateCard,
+  TemplateCardEvent,
+  UnknownMessage,
+  UserMessage,
+} from './types.js';
+
+export interface ReplyOptions {
+  /** `feedback.id` (≤ 256 bytes): WeCom then sends a feedback_event when the user rates the reply. */
+  feedbackId?: string;
+}
+
+export interface StreamOptions extends ReplyOptions {
+  /** A template card shown with the stream (`stream_with_template_card`), first frame only. */
+  card?: TemplateCard;
+}
+
+/** What every context offers. */
+export interface ContextBase<M extends BotInbound = BotInbound> {
+  readonly message: M;
+  readonly msgid: string;
+  readonly chatId: string;
+  readonly userId: string;
+  /** When the callback arrived (ms, the bot's clock). */
+  readonly receivedAt: number;
+  /** True while a reply can still go passively in the callback's HTTP response. */
+  readonly passiveOpen: boolean;
+  /** Keeps background work alive after the response (and makes `bot.close()` wait for it). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** Downloads and decrypts media: by default the message's first media item. */
+  downloadMedia(source?: MediaSource): Promise<MediaFile>;
+  /** Every media item of the message, in order (mixed messages may have several images). */
+  downloadAllMedia(): Promise<MediaFile[]>;
+}
+
+/** Context of user messages (and of unknown ones): markdown replies, streams, cards. */
+export interface MessageContext<M extends BotInbound = UserMessage> extends ContextBase<M> {
+  /**
+   * Answers with markdown: within the deadline as a passive stream frame with finish:true (markdown
+   * is not a passive type), afterwards through the message's response_url. Cut to 20480 bytes.
+   */
+  reply(markdown: string, options?: ReplyOptions): Promise<DeliveryResult>;
+  /** Starts (or returns the already started) stream for this message. */
+  stream(options?: StreamOptions): StreamWriter;
+  /** A template card: passive within the deadline, else via response_url (single chats only). */
+  replyCard(card: TemplateCard): Promise<DeliveryResult>;
+}
+
+/** Context of enter_chat: a welcome text or card, passive only, within the deadline. */
+export interface EnterChatContext extends ContextBase<EnterChatEvent> {
+  welcome(textOrCard: string | TemplateCard): Promise<DeliveryResult>;
+}
+
+/** Context of a template-card click: update the card passively; reply/replyCard use response_url. */
+export interface CardEventContext extends MessageContext<TemplateCardEvent> {
+  /** `{response_type:'update_template_card'}`; `userids` limits the update to those users. */
+  updateCard(card: TemplateCard, userids?: readonly string[]): Promise<DeliveryResult>;
+}
+
+/** Context of events that take no reply (feedback_event). */
+export type EventContext<M extends BotInbound = FeedbackEvent> = ContextBase<M>;
+
+/** The full context, as the catch-all 'message' listener receives it; methods check the callback kind. */
+export interface BotContext extends MessageContext<BotInbound> {
+  welcome(textOrCard: string | TemplateCard): Promise<DeliveryResult>;
+  updateCard(card: TemplateCard, userids?: readonly string[]): Promise<DeliveryResult>;
+}
+
+export interface ExchangeServices {
+  outbox: ResponseUrlOutbox;
+  tasks: TaskTracker;
+  marker: string | undefined;
+  report: (result: DeliveryResult) => Promise<void>;
+  download: (source: MediaSource) => Promise<MediaFile>;
+  /** Builds writer options for this message (store, window, clock, hand-over). */
+  writerOptions: (base: Pick<StreamWriterOptions, 'id' | 'passive'>) => Omit<StreamWriterOptions, 'handOver'>;
+  /** Records msgid → stream id so a re-delivered message gets the same stream. */
+  rememberStream: (streamId: string) => Promise<void>;
+}
+
+interface Choice {
+  kind: ReplyKind;
+  body?: PassiveBody;
+  writer?: StreamWriterImpl;
+  feedbackId?: string | undefined;
+  card?: TemplateCard | undefined;
+  truncated?: boolean;
+}
+
+function passiveKindsOf(message: BotInbound): ReadonlySet<ReplyKind> {
+  switch (message.type) {
+    case 'event.enter_chat':
+      return new Set(['text', 'template_card']);
+    case 'event.template_card_event':
+      return new Set(['update_template_card']);
+    case 'event.feedback_event':
+      return new Set();
+    default:
+      return new Set(['stream', 'stream_with_template_card', 'template_card']);
+  }
+}
+
+/** The internal side of one callback: the passive slot, its deadline, and the public context. */
+export class Exchange {
+  readonly context: BotContext;
+  readonly message: BotInbound;
+  readonly receivedAt: number;
+  /** Resolves when a passive reply was chosen: the response can go out at once. */
+  readonly chosen: Promise<void>;
+  readonly #s: ExchangeServices;
+  readonly #waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  readonly #kinds: ReadonlySet<ReplyKind>;
+  #resolveChosen!: () => void;
+  #open = true;
+  #choice: Choice | undefined;
+  #writer: StreamWriterImpl | undefined;
+
+  constructor(options: {
+    message: BotInbound;
+    receivedAt: number;
+    services: ExchangeServices;
+    waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
+  }) {
+    this.message = options.message;
+    this.receivedAt = options.receivedAt;
+    this.#s = options.services;
+    this.#waitUntil = options.waitUntil;
+    this.#kinds = passiveKindsOf(options.message);
+    this.chosen = new Promise((resolve) => {
+      this.#resolveChosen = resolve;
+    });
+    this.context = createContext(this);
+  }
+
+  get writer(): StreamWriterImpl | undefined {
+    return this.#writer;
+  }
+
+  get passiveOpen(): boolean {
+    return this.#open && this.#choice === undefined;
+  }
+
+  #canPassive(kind: ReplyKind): boolean {
+    return this.passiveOpen && this.#kinds.has(kind);
+  }
+
+  #choose(choice: Choice): void {
+    this.#choice = choice;
+    this.#resolveChosen();
+  }
+
+  #meta(kind: ReplyKind, extra: Partial<ReplyDelivered> = {}) {
+    const m = this.message;
+    return { kind, ...(m.msgid ? { msgid: m.msgid } : {}), chatId: m.chatId, ...extra };
+  }
+
+  #passiveResult(kind: ReplyKind, extra: Partial<ReplyDelivered> = {}): Promise<DeliveryResult> {
+    return Promise.resolve({ ok: true, channel: 'passive', ...this.#meta(kind, extra) });
+  }
+
+  async #refuse(
+    kind: ReplyKind,
+    reason: 'deadline_passed' | 'unsupported',
+    message: string,
+  ): Promise<DeliveryResult> {
+    const code = reason === 'deadline_passed' ? 'deadline_passed' : 'reply_unsupported';
+    const error = new WeComBotError(code, message);
+    const result: DeliveryResult = { ok: false, channel: 'passive', ...this.#meta(kind), reason, error };
+    await this.#s.report(result);
+    return result;
+  }
+
+  /** Closes the passive slot; returns the body for the HTTP response, if a reply was chosen. */
+  async close(): Promise<{ body: PassiveBody; delivered: ReplyDelivered } | undefined> {
+    this.#open = false;
+    const choice = this.#choice;
+    if (!choice) return undefined;
+    if (choice.writer) {
+      await choice.writer.flush();
+      const state = choice.writer.persisted;
+      const body = streamFrame(state, { feedbackId: choice.feedbackId, card: choice.card });
+      const delivered: ReplyDelivered = {
+        ok: true,
+        channel: 'passive',
+        ...this.#meta(choice.kind, { streamId: state.id, finish: state.finish }),
+        ...(state.truncated ? { truncated: true } : {}),
+      };
+      return { body, delivered };
+    }
+    const extra: Partial<ReplyDelivered> = choice.truncated ? { truncated: true } : {};
+    if (choice.kind === 'stream') extra.finish = true;
+    return {
+      body: choice.body!,
+      delivered: { ok: true, channel: 'passive', ...this.#meta(choice.kind, extra) },
+    };
+  }
+
+  waitUntil(promise: Promise<unknown>): void {
+    void this.#s.tasks.run(promise, this.#waitUntil).catch(() => {});
+  }
+
+  #send(payload: ResponseUrlPayload, meta: OutboxMeta): Promise<DeliveryResult> {
+    const m = this.message;
+    const target = { ...(m.msgid ? { msgid: m.msgid } : {}), chatId: m.chatId };
+    if (!m.response_url) {
+      const error = new WeComBotError(
+        'unknown_reply_target',
+        `this ${m.type} callback carries no response_url`,
+      );
+      return this.#s.outbox.fail(target, meta, 'no_target', error);
+    }
+    return this.#s.outbox.send({ url: m.response_url, ...target }, payload, meta, this.#waitUntil);
+  }
+
+  sendMarkdown(markdown: string, feedbackId?: string, streamId?: string): Promise<DeliveryResult> {
+    const fit = fitContent(markdown, this.#s.marker);
+    const payload: ResponseUrlPayload = {
+      msgtype: 'markdown',
+      markdown: { content: fit.text, ...(feedbackId ? { feedback: { id: feedbackId } } : {}) },
+    };
+    const kind: ReplyKind = streamId ? 'stream' : 'markdown';
+    return this.#send(payload, {
+      kind,
+      ...(fit.truncated ? { truncated: true } : {}),
+      ...(streamId ? { streamId } : {}),
+    });
+  }
+
+  reply(markdown: string, options: ReplyOptions = {}): Promise<DeliveryResult> {
+    if (typeof markdown !== 'string')
+      throw new WeComBotError('invalid_reply', 'reply takes a markdown string');
+    const feedbackId = checkFeedbackId(options.feedbackId);
+    if (this.#canPassive('stream')) {
+      // markdown is not a passive type: the instant reply is a stream frame that is already finished.
+      const fit = fitContent(markdown, this.#s.marker);
+      const id = randomId();
+      const body = streamFrame(
+        {
+          v: 1,
+          id,
+          aibotid: this.message.aibotid,
+          msgid: this.message.msgid,
+          chatId: this.message.chatId,
+          content: fit.text,
+          finish: true,
+          truncated: fit.truncated,
+          images: [],
+          startedAt: this.receivedAt,
+        },
+        { feedbackId },
+      );
+      this.#choose({ kind: 'stream', body, truncated: fit.truncated });
+      return this.#passiveResult('stream', {
+        streamId: id,
+        finish: true,
+        ...(fit.truncated ? { truncated: true } : {}),
+      });
+    }
+    return this.sendMarkdown(markdown, feedbackId);
+  }
+
+  stream(options: StreamOptions = {}): StreamWriter {
+    if (this.#writer) return this.#writer;
+    const feedbackId = checkFeedbackId(options.feedbackId);
+    const card = options.card === undefined ? undefined : checkCard(options.card, 'stream');
+    const kind: ReplyKind = card ? 'stream_with_template_card' : 'stream';
+    const passive = this.#canPassive(kind);
+    const id = randomId();
+    const writer = new StreamWriterImpl({
+      ...this.#s.writerOptions({ id, passive }),
+      handOver: (content, truncated) =>
+        this.sendMarkdown(content, passive ? undefined : feedbackId, id).then((r) =>
+          truncated && !r.truncated ? { ...r, truncated: true } : r,
+        ),
+    });
+    this.#writer = writer;
+    if (passive) {
+      this.#choose({ kind, writer, feedbackId, card });
+      void this.#s.rememberStream(id);
+    } else if (card) {
+      void this.#refuse(
+        'stream_with_template_card',
+        'deadline_passed',
+        'the stream card could not go passively; it was dropped',
+      );
+    }
+    return writer;
+  }
+
+  replyCard(card: TemplateCard): Promise<DeliveryResult> {
+    const checked = checkCard(card, 'replyCard');
+    if (this.#canPassive('template_card')) {
+      this.#choose({ kind: 'template_card', body: { msgtype: 'template_card', template_card: checked } });
+      return this.#passiveResult('template_card');
+    }
+    if (this.message.chattype !== 'single') {
+      return this.#refuse(
+        'template_card',
+        'unsupported',
+        'WeCom takes template cards via response_url in single chats only',
+      );
+    }
+    return this.#send({ msgtype: 'template_card', template_card: checked }, { kind: 'template_card' });
+  }
+
+  welcome(textOrCard: string | TemplateCard): Promise<DeliveryResult> {
+    if (this.message.type !== 'event.enter_chat') {
+      throw new WeComBotError('invalid_reply', 'welcome() is only for enter_chat events');
+    }
+    const isText = typeof textOrCard === 'string';
+    const kind: ReplyKind = isText ? 'text' : 'template_card';
+    const card = isText ? undefined : checkCard(textOrCard, 'welcome');
+    if (!this.#canPassive(kind)) {
+      return this.#refuse(
+        kind,
+        'deadline_passed',
+        'a welcome can only go in the enter_chat response (within the deadline)',
+      );
+    }
+    if (isText) {
+      const fit = fitContent(textOrCard, this.#s.marker);
+      this.#choose({
+        kind,
+        body: { msgtype: 'text', text: { content: fit.text } },
+        truncated: fit.truncated,
+      });
+    } else {
+      this.#choose({ kind, body: { msgtype: 'template_card', template_card: card } });
+    }
+    return this.#passiveResult(kind);
+  }
+
+  updateCard(card: TemplateCard, userids?: readonly string[]): Promise<DeliveryResult> {
+    const m = this.message;
+    if (m.type !== 'event.template_card_event') {
+      throw new WeComBotError('invalid_reply', 'updateCard() is only for template_card_event');
+    }
+    const checked = checkCard(card, 'updateCard');
+    if (checked.task_id !== undefined && checked.task_id !== m.taskId) {
+      throw new WeComBotError('invalid_reply', "updateCard: task_id must be the clicked card's task_id");
+    }
+    if (userids !== undefined && (!Array.isArray(userids) || userids.some((u) => typeof u !== 'string'))) {
+      throw new WeComBotError('invalid_reply', 'updateCard: userids must be an array of strings');
+    }
+    if (!this.#canPassive('update_template_card')) {
+      return this.#refuse(
+        'update_template_card',
+        'deadline_passed',
+        'a card update can only go in the callback response (within 5 s)',
+      );
+    }
+    const body: PassiveBody = {
+      response_type: 'update_template_card',
+      ...(userids ? { userids: [...userids] } : {}),
+      template_card: { ...checked, task_id: m.taskId },
+    };
+    this.#choose({ kind: 'update_template_card', body });
+    return this.#passiveResult('update_template_card');
+  }
+
+  downloadMedia(source?: MediaSource): Promise<MediaFile> {
+    const m = this.message as UserMessage | UnknownMessage;
+    return this.#s.download(source ?? { media: m.media ?? [] });
+  }
+
+  downloadAllMedia(): Promise<MediaFile[]> {
+    const m = this.message as UserMessage | UnknownMessage;
+    return Promise.all((m.media ?? []).map((ref) => this.#s.download(ref)));
+  }
+}
+
+function createContext(x: Exchange): BotContext {
+  const m = x.message;
+  return {
+    message: m,
+    msgid: m.msgid,
+    chatId: m.chatId,
+    userId: m.userId,
+    receivedAt: x.receivedAt,
+    get passiveOpen() {
+      return x.passiveOpen;
+    },
+    waitUntil: (promise) => x.waitUntil(promise),
+    downloadMedia: (source) => x.downloadMedia(source),
+    downloadAllMedia: () => x.downloadAllMedia(),
+    reply: (markdown, options) => x.reply(markdown, options),
+    stream: (options) => x.stream(options),
+    replyCard: (card) => x.replyCard(card),
+    welcome: (textOrCard) => x.welcome(textOrCard),
+    updateCard: (card, userids) => x.updateCard(card, userids),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The response_url outbox. A response_url works once: each URL is claimed on the Store before the
+ * POST (so two replies, or two replicas, never both send), marked used after a success or a
+ * non-retryable failure, and released only when WeCom certainly did not consume it. The HTTP
+ * client retries -1/6000/429/5xx and never resends after the request may have reached WeCom.
+ */
+import {
+  type HttpClient,
+  type Logger,
+  type Store,
+  type TaskTracker,
+  WeComApiError,
+  type WeComError,
+  WeComHttpError,
+  WeComNetworkError,
+  WeComTimeoutError,
+} from '@maven/wecom-core';
+import type { DeliveryResult, ReplyFailed, ReplyFailureReason, ReplyKind } from './delivery.js';
+import { WeComBotError } from './errors.js';
+import { randomId } from './ids.js';
+import { md5Hex } from './md5.js';
+import type { TemplateCard } from './types.js';
+
+export type ResponseUrlPayload =
+  | { msgtype: 'markdown'; markdown: { content: string; feedback?: { id: string } } }
+  | { msgtype: 'template_card'; template_card: TemplateCard };
+
+export interface OutboxTarget {
+  url: string;
+  msgid?: string;
+  chatId?: string;
+}
+
+export interface OutboxMeta {
+  kind: ReplyKind;
+  truncated?: boolean;
+  streamId?: string;
+}
+
+export interface OutboxOptions {
+  http: HttpClient;
+  store: Store;
+  ttlMs: number;
+  logger: Logger;
+  tasks: TaskTracker;
+  /** errcodes the HTTP client retries: after the last retry the URL is released, not burned. */
+  retryErrcodes: readonly number[];
+  retryStatuses: readonly number[];
+  report: (result: DeliveryResult) => Promise<void>;
+}
+
+type Settle = { used: boolean; reason: ReplyFailureReason };
+
+export class ResponseUrlOutbox {
+  readonly #o: OutboxOptions;
+  readonly #abort = new AbortController();
+  #closed = false;
+
+  constructor(options: OutboxOptions) {
+    this.#o = options;
+  }
+
+  static usedKey(url: string): string {
+    return `url:${md5Hex(url)}`;
+  }
+
+  async isUsed(url: string): Promise<boolean> {
+    return (await this.#o.store.get(ResponseUrlOutbox.usedKey(url))) !== undefined;
+  }
+
+  /** Sends once; resolves with the outcome (also reported as an event). Tracked until settled. */
+  send(
+    target: OutboxTarget,
+    payload: ResponseUrlPayload,
+    meta: OutboxMeta,
+    waitUntil?: (promise: Promise<unknown>) => void,
+  ): Promise<DeliveryResult> {
+    return this.#o.tasks.run(this.#send(target, payload, meta), waitUntil);
+  }
+
+  /** Refuses new sends and aborts those in flight (they report `closed`). */
+  close(): void {
+    this.#closed = true;
+    this.#abort.abort();
+  }
+
+  /** A failure that never reached the network, reported like any other. */
+  async fail(target: Partial<OutboxTarget>, meta: OutboxMeta, reason: ReplyFailureReason, error: WeComError) {
+    const result: ReplyFailed = {
+      ok: false,
+      channel: 'response_url',
+      ...this.#base(target, meta),
+      reason,
+      error,
+    };
+    await this.#o.report(result);
+    return result;
+  }
+
+  #base(target: Partial<OutboxTarget>, meta: OutboxMeta) {
+    return {
+      kind: meta.kind,
+      ...(target.msgid ? { msgid: target.msgid } : {}),
+      ...(target.chatId ? { chatId: target.chatId } : {}),
+      ...(meta.streamId ? { streamId: meta.streamId } : {}),
+      ...(meta.truncated ? { truncated: true } : {}),
+    };
+  }
+
+  async #send(target: OutboxTarget, payload: ResponseUrlPayload, meta: OutboxMeta): Promise<DeliveryResult> {
+    const { store, ttlMs, http, logger } = this.#o;
+    if (this.#closed)
+      return this.fail(target, meta, 'closed', new WeComBotError('bot_closed', 'the bot is closed'));
+    const key = ResponseUrlOutbox.usedKey(target.url);
+    const claim = `sending:${randomId(8)}`;
+    let claimed: boolean;
+    try {
+      claimed = await store.compareAndSet(key, undefined, claim, { ttlMs });
+    } catch (cause) {
+      const error = new WeComBotError('store_unavailable', 'the Store failed; response_url not used', {
+        cause,
+      });
+      return this.fail(target, meta, 'store_error', error);
+    }
+    if (!claimed) {
+      const error = new WeComBotError('response_url_used', 'this response_url was already used (single use)');
+      return this.fail(target, meta, 'response_url_used', error);
+    }
+    try {
+      await http.call(target.url, {
+        method: 'POST',
+        json: payload,
+        idempotent: false,
+        signal: this.#abort.signal,
+      });
+    } catch (caught) {
+      const error = caught as WeComError;
+      const settle = this.#classify(error);
+      await (settle.used ? store.set(key, 'used', { ttlMs }) : store.compareAndDelete(key, claim)).catch(
+        (e: unknown) => logger.warn('could not record response_url state', { error: e }),
+      );
+      return this.fail(target, meta, this.#closed ? 'closed' : settle.reason, error);
+    }
+    await store
+      .set(key, 'used', { ttlMs })
+      .catch((e: unknown) => logger.warn('could not mark response_url used', { error: e }));
+    const result: DeliveryResult = { ok: true, channel: 'response_url', ...this.#base(target, meta) };
+    await this.#o.report(result);
+    return result;
+  }
+
+  /** Whether WeCom may have consumed the URL, and how to name the failure. */
+  #classify(error: unknown): Settle {
+    if (error instanceof WeComApiError) {
+      return { used: !this.#o.retryErrcodes.includes(error.errcode), reason: 'api_error' };
+    }
+    if (error instanceof WeComHttpError) {
+      if (error.httpStatus >= 200 && error.httpStatus < 300) return { used: true, reason: 'unknown_outcome' };
+      return { used: !this.#o.retryStatuses.includes(error.httpStatus), reason: 'http_error' };
+    }
+    if (error instanceof WeComNetworkError || error instanceof WeComTimeoutError) {
+      return error.maybeDelivered
+        ? { used: true, reason: 'unknown_outcome' }
+        : { used: false, reason: 'network_error' };
+    }
+    return { used: true, reason: 'unknown_outcome' };
+  }
+}

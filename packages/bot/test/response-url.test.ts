@@ -1,0 +1,281 @@
+import { MemoryStore } from '@maven/wecom-core';
+import { botText } from '@maven/wecom-testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type DeliveryResult, WeComBotError } from '../src/index.js';
+import {
+  type Behaviour,
+  type FakeWeCom,
+  gate,
+  listen,
+  makeBot,
+  post,
+  startFakeWeCom,
+  type TestBot,
+  utf8Bytes,
+} from './helpers.js';
+
+let wecom: FakeWeCom;
+const bots: TestBot[] = [];
+beforeAll(async () => {
+  wecom = await startFakeWeCom();
+});
+afterAll(() => wecom.close());
+afterEach(async () => {
+  await Promise.all(bots.splice(0).map((t) => t.bot.close({ timeoutMs: 3000 })));
+});
+
+function setup(options: Parameters<typeof makeBot>[0] = {}): TestBot {
+  const t = makeBot(options);
+  bots.push(t);
+  return t;
+}
+
+/** The markdown content of the first POST to `url`. */
+function markdownSent(url: string): string {
+  const call = wecom.callsFor(url)[0];
+  if (!call) throw new Error('nothing was posted');
+  return (call.body.markdown as { content: string }).content;
+}
+
+/** Gateway style: the message is received (no listener replies), the answer comes later by msgid. */
+async function receiveWithUrl(t: TestBot, behaviours: Behaviour[] = [], extra: { chatid?: string } = {}) {
+  const url = wecom.responseUrl(behaviours);
+  const msg = botText({ content: 'question', responseUrl: url, ...extra });
+  expect((await post(t.bot, msg)).status).toBe(200);
+  return { url, msgid: msg.msgid };
+}
+
+describe('retry classification', () => {
+  const retried: [string, Behaviour][] = [
+    ['errcode -1', { json: { errcode: -1, errmsg: 'system busy' } }],
+    ['errcode 6000', { json: { errcode: 6000, errmsg: 'data version conflict' } }],
+    ['HTTP 500', { status: 500 }],
+    ['HTTP 502', { status: 502 }],
+    ['HTTP 429', { status: 429 }],
+  ];
+  for (const [name, behaviour] of retried) {
+    it(`${name} is retried, then delivered`, async () => {
+      const t = setup();
+      const { url, msgid } = await receiveWithUrl(t, [behaviour]);
+      const result = await t.bot.reply({ msgid }, 'answer');
+      expect(result).toMatchObject({ ok: true, channel: 'response_url', kind: 'markdown', msgid });
+      expect(wecom.callsFor(url)).toHaveLength(2);
+      expect(t.delivered).toHaveLength(1);
+    });
+  }
+
+  it('at most 3 attempts; a busy URL is released, so a later reply can still use it', async () => {
+    const t = setup();
+    const busy = { json: { errcode: -1, errmsg: 'busy' } };
+    const { url, msgid } = await receiveWithUrl(t, [busy, busy, busy]);
+    const result = await t.bot.reply({ msgid }, 'answer');
+    expect(result).toMatchObject({ ok: false, reason: 'api_error' });
+    expect(wecom.callsFor(url)).toHaveLength(3);
+    expect(await t.bot.reply({ msgid }, 'answer again')).toMatchObject({ ok: true });
+    expect(wecom.callsFor(url)).toHaveLength(4);
+  });
+
+  it('44004 is not retried and burns the URL', async () => {
+    const t = setup();
+    const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 44004, errmsg: 'empty content' } }]);
+    const result = await t.bot.reply({ msgid }, 'answer');
+    expect(result).toMatchObject({ ok: false, reason: 'api_error' });
+    if (!result.ok) expect(result.error).toMatchObject({ code: 'api_error', errcode: 44004 });
+    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(await t.bot.reply({ msgid }, 'again')).toMatchObject({ ok: false, reason: 'response_url_used' });
+    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(t.failed.map((f) => !f.ok && f.reason)).toEqual(['api_error', 'response_url_used']);
+  });
+
+  it('a connection broken after the request was sent is not resent (may have been delivered)', async () => {
+    const t = setup();
+    const { url, msgid } = await receiveWithUrl(t, [{ destroy: true }]);
+    const result = await t.bot.reply({ msgid }, 'answer');
+    expect(result).toMatchObject({ ok: false, reason: 'unknown_outcome' });
+    if (!result.ok) expect(result.error).toMatchObject({ code: 'network_error', maybeDelivered: true });
+    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(await t.bot.reply({ msgid }, 'again')).toMatchObject({ ok: false, reason: 'response_url_used' });
+    expect(wecom.callsFor(url)).toHaveLength(1);
+  });
+
+  it('a timeout after sending is not resent', async () => {
+    const t = setup({ http: { timeoutMs: 100, retry: { backoff: { baseMs: 5, jitter: 0 } } } });
+    const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 1000 }]);
+    const result = await t.bot.reply({ msgid }, 'answer');
+    expect(result).toMatchObject({ ok: false, reason: 'unknown_outcome' });
+    if (!result.ok) expect(result.error.code).toBe('timeout');
+    expect(wecom.callsFor(url)).toHaveLength(1);
+  });
+
+  it('a 2xx that is not JSON is an unknown outcome: reported failed, not resent', async () => {
+    const t = setup();
+    const { url, msgid } = await receiveWithUrl(t, [{ text: '<html>ok?</html>' }]);
+    expect(await t.bot.reply({ msgid }, 'answer')).toMatchObject({ ok: false, reason: 'unknown_outcome' });
+    expect(wecom.callsFor(url)).toHaveLength(1);
+  });
+
+  it('a connection refused (never sent) is retried and the URL released', async () => {
+    const dead = await listen(() => {});
+    const deadUrl = `${dead.url}/cgi-bin/aibot/response?response_code=dead`;
+    await dead.close();
+    const t = setup();
+    const msg = botText({ content: 'q', responseUrl: deadUrl });
+    await post(t.bot, msg);
+    const result = await t.bot.reply({ msgid: msg.msgid }, 'answer');
+    expect(result).toMatchObject({ ok: false, reason: 'network_error' });
+    if (!result.ok) expect(result.error).toMatchObject({ maybeDelivered: false });
+    // Released: the next attempt tries again (and fails the same way) rather than reporting "used".
+    expect(await t.bot.reply({ msgid: msg.msgid }, 'answer')).toMatchObject({ reason: 'network_error' });
+  });
+});
+
+describe('single use and targets', () => {
+  it('two concurrent replies to one message: one POST, the other reported response_url_used', async () => {
+    const t = setup();
+    const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 50 }]);
+    const results = await Promise.all([t.bot.reply({ msgid }, 'one'), t.bot.reply({ msgid }, 'two')]);
+    expect(results.map((r) => (r.ok ? 'ok' : r.reason)).sort()).toEqual(['ok', 'response_url_used']);
+    expect(wecom.callsFor(url)).toHaveLength(1);
+  });
+
+  it('two replicas sharing a Store use a URL once between them', async () => {
+    const store = new MemoryStore();
+    const a = setup({ store });
+    const b = setup({ store });
+    const { url, msgid } = await receiveWithUrl(a, [{ json: { errcode: 0 }, delayMs: 50 }]);
+    const results = await Promise.all([a.bot.reply({ msgid }, 'from a'), b.bot.reply({ msgid }, 'from b')]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(wecom.callsFor(url)).toHaveLength(1);
+  });
+
+  it('a handler reply and a later bot.reply for the same message share the single use', async () => {
+    const t = setup();
+    const answered = gate();
+    const handlerResult = gate<DeliveryResult>();
+    t.bot.on('text', async (_m, ctx) => {
+      await answered.promise;
+      handlerResult.open(await ctx.reply('from handler'));
+    });
+    const url = wecom.responseUrl();
+    const msg = botText({ content: 'q', responseUrl: url });
+    await post(t.bot, msg);
+    answered.open();
+    expect(await handlerResult.promise).toMatchObject({ ok: true });
+    expect(await t.bot.reply({ msgid: msg.msgid }, 'from gateway')).toMatchObject({
+      ok: false,
+      reason: 'response_url_used',
+    });
+    expect(wecom.callsFor(url)).toHaveLength(1);
+  });
+
+  it('in a busy group each reply uses its own message URL, not the latest of the chat', async () => {
+    const t = setup();
+    const first = await receiveWithUrl(t, [], { chatid: 'wrgroup-busy' });
+    const second = await receiveWithUrl(t, [], { chatid: 'wrgroup-busy' });
+    expect(await t.bot.reply({ msgid: first.msgid }, 'to first')).toMatchObject({ ok: true });
+    expect(wecom.callsFor(first.url)[0]?.body).toEqual({
+      msgtype: 'markdown',
+      markdown: { content: 'to first' },
+    });
+    expect(wecom.callsFor(second.url)).toHaveLength(0);
+  });
+
+  it('by chatId: the newest unused URL of the chat, then older ones, then an explicit error', async () => {
+    const t = setup();
+    const first = await receiveWithUrl(t, [], { chatid: 'wrgroup-fallback' });
+    const second = await receiveWithUrl(t, [], { chatid: 'wrgroup-fallback' });
+    expect(await t.bot.reply({ chatId: 'wrgroup-fallback' }, 'a')).toMatchObject({
+      ok: true,
+      msgid: second.msgid,
+    });
+    expect(await t.bot.reply({ chatId: 'wrgroup-fallback' }, 'b')).toMatchObject({
+      ok: true,
+      msgid: first.msgid,
+    });
+    await expect(t.bot.reply({ chatId: 'wrgroup-fallback' }, 'c')).rejects.toMatchObject({
+      code: 'unknown_reply_target',
+    });
+    expect(wecom.callsFor(first.url)).toHaveLength(1);
+    expect(wecom.callsFor(second.url)).toHaveLength(1);
+  });
+
+  it('an unknown msgid is an explicit error (and a reply.failed event)', async () => {
+    const t = setup();
+    const error = await t.bot.reply({ msgid: 'never-seen' }, 'x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WeComBotError);
+    expect(error).toMatchObject({ code: 'unknown_reply_target' });
+    expect(t.failed).toMatchObject([{ ok: false, reason: 'no_target', msgid: 'never-seen' }]);
+  });
+
+  it('a remembered URL expires after responseUrlTtlMs', async () => {
+    let clock = Date.now();
+    const t = setup({ now: () => clock, responseUrlTtlMs: 60_000 });
+    const { msgid } = await receiveWithUrl(t);
+    clock += 61_000;
+    await expect(t.bot.reply({ msgid }, 'x')).rejects.toMatchObject({ code: 'unknown_reply_target' });
+  });
+
+  it('replyCard via response_url by msgid (single chat)', async () => {
+    const t = setup();
+    const { url, msgid } = await receiveWithUrl(t);
+    const card = { card_type: 'text_notice' as const, main_title: { title: 'Done' } };
+    expect(await t.bot.replyCard({ msgid }, card)).toMatchObject({ ok: true, kind: 'template_card' });
+    expect(wecom.callsFor(url)[0]?.body).toEqual({ msgtype: 'template_card', template_card: card });
+  });
+});
+
+describe('truncation at 20480 bytes', () => {
+  it('CJK text of exactly 20480 bytes passes whole; one byte more is cut, head kept', async () => {
+    const t = setup();
+    const exact = `a${'汉'.repeat(6826)}b`;
+    expect(utf8Bytes(exact)).toBe(20480);
+    const one = await receiveWithUrl(t);
+    expect(await t.bot.reply({ msgid: one.msgid }, exact)).toMatchObject({ ok: true });
+    expect(t.delivered.at(-1)?.truncated).toBeUndefined();
+    expect(markdownSent(one.url)).toBe(exact);
+
+    const two = await receiveWithUrl(t);
+    expect(await t.bot.reply({ msgid: two.msgid }, `${exact}c`)).toMatchObject({ ok: true, truncated: true });
+    expect(markdownSent(two.url)).toBe(exact);
+
+    const three = await receiveWithUrl(t);
+    await t.bot.reply({ msgid: three.msgid }, `${'汉'.repeat(6827)}`);
+    const cut = markdownSent(three.url);
+    expect(cut).toBe('汉'.repeat(6826));
+    expect(utf8Bytes(cut)).toBe(20478);
+  });
+
+  it('never splits a surrogate pair; the marker fits inside the limit', async () => {
+    const t = setup({ truncationMarker: '…' });
+    const { url, msgid } = await receiveWithUrl(t);
+    await t.bot.reply({ msgid }, `${'a'.repeat(20474)}🙂🙂`);
+    const content = markdownSent(url);
+    expect(content).toBe(`${'a'.repeat(20474)}…`);
+    expect(utf8Bytes(content)).toBe(20477);
+  });
+});
+
+describe('close()', () => {
+  it('drains background deliveries before resolving', async () => {
+    const t = makeBot();
+    const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 150 }]);
+    void t.bot.reply({ msgid }, 'slow answer');
+    await t.bot.close({ timeoutMs: 3000 });
+    expect(t.delivered).toMatchObject([{ ok: true, channel: 'response_url' }]);
+    expect(wecom.callsFor(url)).toHaveLength(1);
+  });
+
+  it('aborts what is still in flight at the timeout and reports it; refuses later replies', async () => {
+    const t = makeBot();
+    const first = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 3000 }]);
+    const second = await receiveWithUrl(t);
+    const pending = t.bot.reply({ msgid: first.msgid }, 'too slow');
+    await t.bot.close({ timeoutMs: 50 });
+    expect(await pending).toMatchObject({ ok: false, reason: 'closed' });
+    expect(await t.bot.reply({ msgid: second.msgid }, 'after close')).toMatchObject({
+      ok: false,
+      reason: 'closed',
+    });
+    expect((await post(t.bot, botText({ content: 'x' }))).status).toBe(503);
+  });
+});
