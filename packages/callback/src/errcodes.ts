@@ -1,0 +1,42 @@
+/** WeCom errcodes this package treats specially, and the bounded back-off for rate limits. */
+import { checkKeys, optionalNumber } from './validate.js';
+
+/** The access token is invalid, expired or missing: evict (if it is still the cached one), refresh, resend once. */
+export const TOKEN_ERRCODES: readonly number[] = [40014, 42001, 41001];
+/** Frequency or concurrency limits: back off, bounded. */
+export const RATE_LIMIT_ERRCODES: readonly number[] = [45009, 45033];
+/** gettoken answers meaning the configuration is wrong: surfaced at once, never retried. */
+export const CONFIG_ERRCODES: readonly number[] = [40001, 40013, 40091, 41002, 41004];
+
+export interface RateLimitRetryOptions {
+  /** Total attempts including the first. Default 3. */
+  attempts?: number;
+  /** First wait. Default 1000 ms; doubles per attempt. */
+  baseMs?: number;
+  /** Longest wait. Default 10 s. */
+  maxMs?: number;
+}
+
+export interface RateLimitRetry {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export function resolveRateLimit(where: string, options: RateLimitRetryOptions = {}): RateLimitRetry {
+  checkKeys(where, options, ['attempts', 'baseMs', 'maxMs']);
+  return {
+    attempts: optionalNumber(where, 'attempts', options.attempts, 3, { min: 1, max: 10, integer: true }),
+    baseMs: optionalNumber(where, 'baseMs', options.baseMs, 1000, { min: 0, max: 60_000 }),
+    maxMs: optionalNumber(where, 'maxMs', options.maxMs, 10_000, { min: 0, max: 120_000 }),
+  };
+}
+
+/** The wait before retry number `attempt` (1-based). */
+export function rateLimitDelay(attempt: number, policy: RateLimitRetry): number {
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,136 @@
+/**
+ * The context of one dispatched callback and its reply state: the first reply within the deadline
+ * is kept for the HTTP response (passive); once the router has answered, replies go out actively
+ * through the app that received the callback (its token, its agentid).
+ */
+import { WeComConfigError } from '@maven/wecom-core';
+import type { AppInfo } from './app-config.js';
+import type { InboundCallback } from './callback-types.js';
+import { WeComTargetError } from './errors.js';
+import { activeEquivalent, fitsPassive, type PassiveReply, toPassiveReply } from './passive-reply.js';
+import type { CallbackContext, ReplyDeliveredInfo, ReplyFailedInfo, ReplyOutcome } from './router-events.js';
+import type { WeComApi } from './wecom-api.js';
+
+export interface ReplySessionOptions<C extends InboundCallback> {
+  app: AppInfo;
+  callback: C;
+  api: WeComApi | undefined;
+  /** Keeps background sends alive and drained on close. */
+  track: <T>(task: Promise<T>) => Promise<T>;
+  delivered: (info: ReplyDeliveredInfo) => void;
+  failed: (info: ReplyFailedInfo) => void;
+}
+
+export class ReplySession<C extends InboundCallback = InboundCallback> implements CallbackContext<C> {
+  readonly app: AppInfo;
+  readonly callback: C;
+  readonly userId: string;
+  readonly chatId: string;
+  readonly api: WeComApi | undefined;
+  /** Resolves when the router should answer now (a passive reply was given, or an active one started). */
+  readonly decided: Promise<void>;
+  readonly #options: ReplySessionOptions<C>;
+  #state: 'open' | 'passive' | 'answered' = 'open';
+  #passive: PassiveReply | undefined;
+  #decide!: () => void;
+
+  constructor(options: ReplySessionOptions<C>) {
+    this.#options = options;
+    this.app = options.app;
+    this.callback = options.callback;
+    this.api = options.api;
+    this.userId = options.callback.userId;
+    this.chatId = `${options.app.corpId}:${options.app.agentId}:${this.userId}`;
+    this.decided = new Promise<void>((resolve) => {
+      this.#decide = resolve;
+    });
+  }
+
+  get answered(): boolean {
+    return this.#state === 'answered';
+  }
+
+  reply(value: string | PassiveReply): Promise<ReplyOutcome> {
+    let reply: PassiveReply;
+    try {
+      reply = toPassiveReply(value);
+      if (this.userId === 'sys') {
+        throw new WeComTargetError(
+          'no_reply_target',
+          'system callbacks (FromUserName "sys") cannot be replied to',
+        );
+      }
+    } catch (error) {
+      this.#options.failed({
+        app: this.app.name,
+        chatId: this.chatId,
+        via: 'passive',
+        replyType: 'invalid',
+        error,
+      });
+      return handled(Promise.reject(error));
+    }
+    if (this.#state === 'open' && fitsPassive(reply)) {
+      this.#state = 'passive';
+      this.#passive = reply;
+      this.#decide();
+      return Promise.resolve({ via: 'passive' });
+    }
+    // Answer the callback now (empty) and send this reply, and every later one, actively.
+    this.#state = 'answered';
+    this.#decide();
+    return handled(this.#options.track(this.#sendActive(reply)));
+  }
+
+  /** Called by the router as it answers: the passive reply, if any. Every later reply is active. */
+  finish(): PassiveReply | undefined {
+    const reply = this.#passive;
+    this.#passive = undefined;
+    this.#state = 'answered';
+    return reply;
+  }
+
+  async #sendActive(reply: PassiveReply): Promise<ReplyOutcome> {
+    const base = { app: this.app.name, chatId: this.chatId, via: 'active' as const, replyType: reply.type };
+    try {
+      const api = this.api;
+      if (api === undefined) {
+        throw new WeComConfigError(`app "${this.app.name}" has no corpSecret: it cannot send active replies`);
+      }
+      let msgids: string[] = [];
+      const message = activeEquivalent(reply);
+      if (message !== undefined) {
+        msgids = (await api.send({ touser: this.userId, message })).msgids;
+      } else {
+        const cb = this.callback;
+        const code = cb.kind === 'event' && 'responseCode' in cb ? cb.responseCode : '';
+        if (code === '') {
+          throw new WeComTargetError(
+            'no_reply_target',
+            `${reply.type} needs a template card callback with a ResponseCode`,
+          );
+        }
+        await api.updateTemplateCard({
+          response_code: code,
+          userids: [this.userId],
+          ...(reply.type === 'update_button'
+            ? { button: { replace_name: reply.replaceName } }
+            : reply.type === 'update_template_card'
+              ? { template_card: reply.templateCard }
+              : {}),
+        });
+      }
+      this.#options.delivered({ ...base, msgids });
+      return { via: 'active', msgids };
+    } catch (error) {
+      this.#options.failed({ ...base, error });
+      throw error;
+    }
+  }
+}
+
+/** Marks a promise as handled (failures are reported as `reply.failed`) while keeping it awaitable. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
