@@ -1,3 +1,4 @@
+import { WeComConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store.js';
 
@@ -22,8 +23,13 @@ export class Deduper {
   readonly #logger: Logger | undefined;
 
   constructor(options: DeduperOptions) {
+    if (!options?.store || typeof options.store.setIfAbsent !== 'function')
+      throw new WeComConfigError('Deduper needs a store');
+    const ttl = options.ttlMs ?? 5 * 60_000;
+    // A bad TTL would make every setIfAbsent throw, and fail-open would then silently disable dedup.
+    if (typeof ttl !== 'number' || !(ttl > 0)) throw new WeComConfigError('ttlMs must be a positive number');
     this.#store = options.store;
-    this.#ttl = options.ttlMs ?? 5 * 60_000;
+    this.#ttl = ttl;
     this.#prefix = options.prefix ?? 'dedup:';
     this.#logger = options.logger;
   }
@@ -42,8 +48,11 @@ export class Deduper {
   async forget(id: string): Promise<void> {
     try {
       await this.#store.delete(this.#prefix + id);
-    } catch {
-      // fail-open: a later duplicate is processed again
+    } catch (error) {
+      // The id stays marked until its TTL ends, so a re-delivery is refused: say so.
+      this.#logger?.warn('dedup store failed to forget an id; a re-delivery will be treated as a duplicate', {
+        error,
+      });
     }
   }
 }

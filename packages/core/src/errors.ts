@@ -26,6 +26,7 @@ export type RequestErrorCode =
   | 'ambiguous_app'
   | 'body_already_parsed'
   | 'replayed_request'
+  | 'request_timeout'
   | 'overloaded';
 
 const REQUEST_STATUS: Record<RequestErrorCode, number> = {
@@ -39,6 +40,7 @@ const REQUEST_STATUS: Record<RequestErrorCode, number> = {
   ambiguous_app: 400,
   body_already_parsed: 500,
   replayed_request: 401,
+  request_timeout: 408,
   overloaded: 503,
 };
 
@@ -58,14 +60,15 @@ export class WeComApiError extends WeComError {
   /** The API path (no query string, no token). */
   readonly path: string;
   constructor(errcode: number, errmsg: string, path: string, options: { cause?: unknown } = {}) {
-    super('api_error', `WeCom API ${path} failed: errcode ${errcode} ${redact(errmsg)}`, {
+    const safePath = pathOf(path);
+    super('api_error', `WeCom API ${safePath} failed: errcode ${errcode} ${redact(errmsg)}`, {
       ...options,
       status: 502,
     });
     this.name = 'WeComApiError';
     this.errcode = errcode;
     this.errmsg = redact(errmsg);
-    this.path = path;
+    this.path = safePath;
   }
 }
 
@@ -74,13 +77,14 @@ export class WeComHttpError extends WeComError {
   readonly httpStatus: number;
   readonly path: string;
   constructor(httpStatus: number, path: string, detail = '', options: { cause?: unknown } = {}) {
-    super('http_error', `HTTP ${httpStatus} from ${path}${detail ? `: ${redact(detail)}` : ''}`, {
+    const safePath = pathOf(path);
+    super('http_error', `HTTP ${httpStatus} from ${safePath}${detail ? `: ${redact(detail)}` : ''}`, {
       ...options,
       status: 502,
     });
     this.name = 'WeComHttpError';
     this.httpStatus = httpStatus;
-    this.path = path;
+    this.path = safePath;
   }
 }
 
@@ -92,16 +96,17 @@ export class WeComNetworkError extends WeComError {
   readonly path: string;
   readonly maybeDelivered: boolean;
   constructor(path: string, maybeDelivered: boolean, options: { cause?: unknown } = {}) {
+    const safePath = pathOf(path);
     super(
       'network_error',
-      `network error calling ${path}${maybeDelivered ? ' (may have been delivered)' : ''}`,
+      `network error calling ${safePath}${maybeDelivered ? ' (may have been delivered)' : ''}`,
       {
         ...options,
         status: 502,
       },
     );
     this.name = 'WeComNetworkError';
-    this.path = path;
+    this.path = safePath;
     this.maybeDelivered = maybeDelivered;
   }
 }
@@ -110,40 +115,69 @@ export class WeComTimeoutError extends WeComError {
   readonly path: string;
   readonly maybeDelivered: boolean;
   constructor(path: string, timeoutMs: number, maybeDelivered = true, options: { cause?: unknown } = {}) {
-    super('timeout', `timed out after ${timeoutMs} ms calling ${path}`, { ...options, status: 504 });
+    const safePath = pathOf(path);
+    super('timeout', `timed out after ${timeoutMs} ms calling ${safePath}`, { ...options, status: 504 });
     this.name = 'WeComTimeoutError';
-    this.path = path;
+    this.path = safePath;
     this.maybeDelivered = maybeDelivered;
   }
 }
 
-const SECRET_PARAMS =
-  /([?&](?:access_token|corpsecret|secret|response_code|key|token|encoding_aes_key|encodingAESKey)=)[^&#\s"']*/gi;
+/** Query/form parameters and JSON keys whose values are secrets. */
+const SECRET_NAMES =
+  'access_token|corpsecret|corp_secret|secret|response_code|key|token|encoding_aes_key|encodingAESKey|aeskey';
+// `name=value` in a query string, a form body or free text (not `monkey=`: the name must start a word).
+const SECRET_PARAMS = new RegExp(`((?:^|[?&\\s;,(])(?:${SECRET_NAMES})=)[^&#\\s"'<>]*`, 'gi');
+// `"name": "value"` in JSON text.
+const SECRET_JSON = new RegExp(`("(?:${SECRET_NAMES})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*(")`, 'gi');
+
+/** Most registered values kept; the oldest go first (old access tokens have long expired). */
+const MAX_REGISTERED = 10_000;
 const registered = new Set<string>();
+/** Registered values, longest first, so a secret containing another is removed whole. */
+let ordered: string[] | undefined;
+
+function add(value: string): void {
+  if (registered.has(value)) return;
+  if (registered.size >= MAX_REGISTERED) {
+    const oldest = registered.values().next().value;
+    if (oldest !== undefined) registered.delete(oldest);
+  }
+  registered.add(value);
+  ordered = undefined;
+}
 
 /**
  * Registers a secret value (token, EncodingAESKey, corpSecret, access_token) so `redact` removes
- * it wherever it appears. Values shorter than 6 characters are not registered (too many false hits).
+ * it wherever it appears, raw or URL-encoded. Values shorter than 6 characters are not registered
+ * (too many false hits). At most 10,000 values are kept; the oldest registration goes first.
  */
 export function registerSecret(value: string | undefined | null): void {
-  if (typeof value === 'string' && value.length >= 6) {
-    if (registered.size > 10_000) registered.clear();
-    registered.add(value);
-  }
+  if (typeof value !== 'string' || value.length < 6) return;
+  add(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) add(encoded);
 }
 
-/** Removes secret query parameters and registered secret values from a text. */
+/**
+ * Removes secret query parameters (`access_token=…`, `corpsecret=…`, `response_code=…`, `key=…`
+ * and the like), the same keys in JSON text, and registered secret values from a text.
+ */
 export function redact(text: string): string {
-  let out = String(text).replace(SECRET_PARAMS, '$1[redacted]');
-  for (const secret of registered) if (out.includes(secret)) out = out.replaceAll(secret, '[redacted]');
+  let out = String(text).replace(SECRET_PARAMS, '$1[redacted]').replace(SECRET_JSON, '$1[redacted]$2');
+  if (registered.size === 0) return out;
+  ordered ??= [...registered].sort((a, b) => b.length - a.length);
+  for (const secret of ordered) if (out.includes(secret)) out = out.replaceAll(secret, '[redacted]');
   return out;
 }
 
-/** The path of a URL without query or fragment, for error messages and logs. */
+/** The path of a URL without query or fragment (and without registered secrets), for messages and logs. */
 export function pathOf(url: string): string {
+  let path: string;
   try {
-    return new URL(url, 'http://x').pathname;
+    path = new URL(url, 'http://x').pathname;
   } catch {
-    return redact(url.split('?')[0] ?? '');
+    path = url.split(/[?#]/, 1)[0] ?? '';
   }
+  return redact(path);
 }

@@ -3,8 +3,9 @@
  * `WeComRequest` (raw body, method, URL, headers) and writes back the `WeComResponse`; all policy
  * (methods, body cap, concurrency, error → status, logging) lives here, once.
  */
-import { isWeComError, redact, WeComRequestError } from './errors.js';
+import { isWeComError, redact, WeComConfigError, WeComRequestError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
+import { utf8Length } from './text.js';
 
 export type HeadersInput = Headers | Record<string, string | string[] | undefined>;
 
@@ -44,7 +45,11 @@ export interface WeComHandler {
 export interface InboundRequest {
   method: 'GET' | 'POST';
   pathname: string;
-  /** URL-decoded exactly once. */
+  /**
+   * URL-decoded exactly once: `%2B` → `+`, `%2F` → `/`, `%3D` → `=`. A literal `+` stays `+`
+   * (not a space as in HTML forms): WeCom's parameters are hex, digits and base64, never spaces,
+   * and a proxy that forgot to encode `+` must not break the signature over `echostr`.
+   */
   query: URLSearchParams;
   headers: Headers;
   body: string;
@@ -52,7 +57,7 @@ export interface InboundRequest {
 
 export interface WebhookSpec {
   /** Paths this handler answers; a function for prefixes; undefined = every path. */
-  paths?: readonly string[] | ((pathname: string) => boolean);
+  paths?: readonly string[] | ((pathname: string) => boolean) | undefined;
   maxBodyBytes: number;
   /** Most requests processed at once; beyond it 503 (WeCom retries). Default 512. */
   maxConcurrent?: number;
@@ -118,19 +123,37 @@ function toHeaders(input: HeadersInput | undefined): Headers {
 /** Maps an error to an HTTP answer; the body is the stable code only (no detail, no secrets). */
 export function errorResponse(error: unknown): WeComResponse {
   if (isWeComError(error)) {
+    const status = error.status;
+    // A status `Response` would refuse (or a success status on an error) becomes a plain 500.
+    if (!Number.isInteger(status) || status < 400 || status > 599) return textResponse(500, 'internal_error');
     const headers: Record<string, string> = {};
     if (error.code === 'method_not_allowed') headers.allow = 'GET, POST';
-    if (error.status === 413) headers.connection = 'close';
-    return textResponse(error.status, error.code, headers);
+    // The rest of an oversize or stalled body is not read: the connection cannot be reused.
+    if (status === 413 || status === 408) headers.connection = 'close';
+    return textResponse(status, error.code, headers);
   }
   return textResponse(500, 'internal_error');
+}
+
+/** Parses a request URL; a literal `+` in the query is kept as `+` (see `InboundRequest.query`). */
+export function parseRequestUrl(raw: string): URL {
+  // A path such as `//x` must stay a path, not become a host.
+  const url = raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw, 'http://localhost');
+  if (url.search.includes('+')) url.search = url.search.replaceAll('+', '%2B');
+  return url;
 }
 
 /** Builds a `WeComHandler` from GET/POST callbacks, adding the shared policy around them. */
 export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
   const logger = spec.logger ?? silentLogger;
   const maxConcurrent = spec.maxConcurrent ?? 512;
+  if (!Number.isInteger(spec.maxBodyBytes) || spec.maxBodyBytes < 1)
+    throw new WeComConfigError('maxBodyBytes must be a positive integer');
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1)
+    throw new WeComConfigError('maxConcurrent must be a positive integer');
   const paths = spec.paths;
+  if (paths !== undefined && typeof paths !== 'function' && !Array.isArray(paths))
+    throw new WeComConfigError('paths must be a list of paths or a function');
   const matches =
     paths === undefined
       ? () => true
@@ -138,36 +161,46 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
         ? paths
         : (p: string) => paths.includes(p) || paths.includes(p.replace(/\/+$/, '') || '/');
   let active = 0;
-  let closed = false;
+  let closing: Promise<void> | undefined;
 
-  async function receive(request: WeComRequest, context: ReceiveContext = {}): Promise<WeComResponse> {
+  /**
+   * The checks that need no body (path, method, shutdown, concurrency), then the body (read only
+   * now, inside a concurrency slot), then the callback. Never throws.
+   */
+  async function serve(
+    rawMethod: string,
+    rawUrl: string,
+    headers: HeadersInput | undefined,
+    readBody: () => Promise<string | Uint8Array | null | undefined>,
+    context: ReceiveContext,
+  ): Promise<WeComResponse> {
     let url: URL;
     try {
-      url = new URL(request.url, 'http://localhost');
+      url = parseRequestUrl(rawUrl);
     } catch {
       return errorResponse(new WeComRequestError('bad_request', 'malformed URL'));
     }
     if (!matches(url.pathname)) return errorResponse(new WeComRequestError('not_found', 'not found'));
-    const method = request.method.toUpperCase();
+    const method = String(rawMethod).toUpperCase();
     if (method !== 'GET' && method !== 'POST') {
       return errorResponse(new WeComRequestError('method_not_allowed', 'only GET and POST'));
     }
-    if (closed || active >= maxConcurrent) {
+    if (closing || active >= maxConcurrent) {
       return errorResponse(
-        new WeComRequestError('overloaded', closed ? 'shutting down' : 'too many requests'),
+        new WeComRequestError('overloaded', closing ? 'shutting down' : 'too many requests'),
       );
     }
     active++;
     try {
-      const raw = request.body ?? '';
-      const size = typeof raw === 'string' ? raw.length : raw.byteLength;
+      const raw = (await readBody()) ?? '';
+      const size = typeof raw === 'string' ? utf8Length(raw) : raw.byteLength;
       if (size > spec.maxBodyBytes) throw new WeComRequestError('body_too_large', 'body too large');
       const body = typeof raw === 'string' ? raw : decoder.decode(raw);
       const inbound: InboundRequest = {
         method,
         pathname: url.pathname,
         query: url.searchParams,
-        headers: toHeaders(request.headers),
+        headers: toHeaders(headers),
         body,
       };
       return await (method === 'GET' ? spec.onGet(inbound, context) : spec.onPost(inbound, context));
@@ -184,17 +217,20 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
     }
   }
 
+  function receive(request: WeComRequest, context: ReceiveContext = {}): Promise<WeComResponse> {
+    return serve(request.method, request.url, request.headers, async () => request.body, context);
+  }
+
   async function handle(request: Request, context: ReceiveContext = {}): Promise<Response> {
-    let body: Uint8Array;
-    try {
-      body = await readBodyLimited(request, spec.maxBodyBytes);
-    } catch (error) {
-      return toFetchResponse(errorResponse(error));
-    }
-    const out = await receive(
-      { method: request.method, url: request.url, headers: request.headers, body },
+    const out = await serve(
+      request.method,
+      request.url,
+      request.headers,
+      () => readBodyLimited(request, spec.maxBodyBytes),
       context,
     );
+    // A body we refused before reading it is released, so the runtime does not keep it buffered.
+    if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
     return toFetchResponse(out);
   }
 
@@ -203,9 +239,9 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
     handle,
     matches,
     maxBodyBytes: spec.maxBodyBytes,
-    async close(options = {}) {
-      closed = true;
-      await spec.onClose?.(options.timeoutMs ?? 10_000);
+    close(options = {}) {
+      closing ??= Promise.resolve().then(() => spec.onClose?.(options.timeoutMs ?? 10_000));
+      return closing;
     },
   };
 }
@@ -217,11 +253,15 @@ function describe(error: unknown): Record<string, unknown> {
   return { message: redact(String(error)) };
 }
 
+/** A fetch `Response` for a `WeComResponse`; one `Response` would refuse becomes a bare 500. */
 export function toFetchResponse(out: WeComResponse): Response {
-  return new Response(out.status === 204 || out.status === 304 ? null : out.body, {
-    status: out.status,
-    headers: out.headers,
-  });
+  try {
+    const nullBody = out.status === 204 || out.status === 205 || out.status === 304;
+    return new Response(nullBody ? null : out.body, { status: out.status, headers: out.headers });
+  } catch {
+    const fallback = textResponse(500, 'internal_error');
+    return new Response(fallback.body, { status: fallback.status, headers: fallback.headers });
+  }
 }
 
 /**
@@ -235,12 +275,24 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
     throw new WeComRequestError('body_too_large', 'body too large');
   }
   if (!request.body) return new Uint8Array(0);
+  if (request.bodyUsed || request.body.locked) {
+    throw new WeComRequestError(
+      'body_already_parsed',
+      'the request body was already read; pass the untouched Request (or its clone) to handle()',
+    );
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    let step: ReadableStreamReadResult<Uint8Array>;
+    try {
+      step = await reader.read();
+    } catch (cause) {
+      throw new WeComRequestError('bad_request', 'request body stream failed', { cause });
+    }
+    if (step.done) break;
+    const value = step.value;
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});

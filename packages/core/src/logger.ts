@@ -1,4 +1,4 @@
-import { redact } from './errors.js';
+import { redact, WeComConfigError } from './errors.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -14,17 +14,28 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Serialises fields for a log line; errors keep code and message only, all of it redacted. */
+function errorFields(error: Error): Record<string, unknown> {
+  return { name: error.name, code: (error as { code?: unknown }).code, message: redact(error.message) };
+}
+
+/**
+ * Serialises fields for a log line: errors (at any depth) keep name, code and message only, all of
+ * it redacted; bigints become strings; cycles become '[circular]'. Never throws.
+ */
 export function formatFields(fields: LogFields | undefined): string {
   if (!fields) return '';
-  const plain: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (v instanceof Error)
-      plain[k] = { name: v.name, code: (v as { code?: unknown }).code, message: v.message };
-    else plain[k] = v;
-  }
+  const seen = new WeakSet<object>();
   try {
-    return ` ${JSON.stringify(plain)}`;
+    const json = JSON.stringify(fields, function (this: unknown, _key, value: unknown) {
+      if (typeof value === 'bigint') return value.toString();
+      if (value instanceof Error) return errorFields(value);
+      if (value !== null && typeof value === 'object') {
+        if (seen.has(value)) return '[circular]';
+        seen.add(value);
+      }
+      return value;
+    });
+    return json === undefined ? '' : ` ${redact(json)}`;
   } catch {
     return ' [unserialisable fields]';
   }
@@ -37,7 +48,11 @@ export function formatFields(fields: LogFields | undefined): string {
 export function createConsoleLogger(
   options: { level?: LogLevel; write?: (level: LogLevel, line: string) => void; name?: string } = {},
 ): Logger {
-  const min = ORDER[options.level ?? 'warn'];
+  const level = options.level ?? 'warn';
+  if (!Object.hasOwn(ORDER, level)) {
+    throw new WeComConfigError(`log level must be one of ${Object.keys(ORDER).join(', ')}`);
+  }
+  const min = ORDER[level];
   const prefix = options.name ? `[${options.name}] ` : '[wecom] ';
   const write =
     options.write ??
@@ -53,16 +68,21 @@ export function createConsoleLogger(
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** Wraps any logger so everything it receives is redacted first. */
+/** Wraps any logger so everything it receives is redacted first (errors reduced to name/code/message). */
 export function redactingLogger(inner: Logger): Logger {
+  const clean = (fields: LogFields | undefined): LogFields | undefined => {
+    if (!fields) return undefined;
+    const text = formatFields(fields).trim();
+    try {
+      return JSON.parse(text || '{}') as LogFields;
+    } catch {
+      return { fields: '[unserialisable fields]' };
+    }
+  };
   const wrap =
     (fn: Logger[LogLevel]) =>
     (message: string, fields?: LogFields): void =>
-      fn.call(
-        inner,
-        redact(message),
-        fields ? (JSON.parse(redact(formatFields(fields).trim() || '{}')) as LogFields) : undefined,
-      );
+      fn.call(inner, redact(message), clean(fields));
   return {
     debug: wrap(inner.debug),
     info: wrap(inner.info),

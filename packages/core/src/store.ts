@@ -42,12 +42,20 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
+interface Entry {
+  value: string;
+  /** Clock time (ms) after which the entry is gone. */
+  expires: number;
+}
+
 /**
  * The default in-process store: bounded by entry count and TTL, O(1) operations (lru-cache).
  * Not shared between processes: use @maven/wecom-redis for several replicas.
  */
 export class MemoryStore implements Store {
-  readonly #cache: LRUCache<string, string>;
+  // Expiry is checked here against our own clock, not lru-cache's TTL: its clock is cached per
+  // millisecond of real time and treats a start time of 0 as "no TTL", both wrong for an injected clock.
+  readonly #cache: LRUCache<string, Entry>;
   readonly #maxTtl: number;
   readonly #now: () => number;
 
@@ -55,19 +63,17 @@ export class MemoryStore implements Store {
     const max = options.maxEntries ?? 50_000;
     if (!Number.isInteger(max) || max < 1)
       throw new WeComConfigError('maxEntries must be a positive integer');
-    this.#maxTtl = options.maxTtlMs ?? 24 * 3600_000;
+    const maxTtl = options.maxTtlMs ?? 24 * 3600_000;
+    if (typeof maxTtl !== 'number' || !(maxTtl > 0))
+      throw new WeComConfigError('maxTtlMs must be a positive number');
+    if (options.now !== undefined && typeof options.now !== 'function')
+      throw new WeComConfigError('now must be a function');
+    this.#maxTtl = maxTtl;
     this.#now = options.now ?? Date.now;
-    const now = this.#now;
-    this.#cache = new LRUCache<string, string>({
-      max,
-      ttlAutopurge: false,
-      allowStale: false,
-      updateAgeOnGet: false,
-      perf: { now },
-    });
+    this.#cache = new LRUCache<string, Entry>({ max });
   }
 
-  /** Number of live entries (expired ones may still be counted until touched). */
+  /** Number of entries held, at most `maxEntries` (expired ones may be counted until touched or evicted). */
   get size(): number {
     return this.#cache.size;
   }
@@ -75,21 +81,37 @@ export class MemoryStore implements Store {
   #ttl(options: StoreSetOptions): number {
     const ttl = options?.ttlMs;
     if (typeof ttl !== 'number' || !(ttl > 0)) throw new WeComConfigError('ttlMs must be a positive number');
-    return Math.min(Math.ceil(ttl), this.#maxTtl);
+    return Math.min(ttl, this.#maxTtl);
+  }
+
+  /** The live entry for `key`; an expired one is removed. */
+  #live(key: string): Entry | undefined {
+    const entry = this.#cache.get(key);
+    if (entry === undefined) return undefined;
+    if (this.#now() >= entry.expires) {
+      this.#cache.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #write(key: string, value: string, ttl: number): void {
+    if (typeof value !== 'string') throw new WeComConfigError('store values must be strings');
+    this.#cache.set(key, { value, expires: this.#now() + ttl });
   }
 
   async get(key: string): Promise<string | undefined> {
-    return this.#cache.get(key);
+    return this.#live(key)?.value;
   }
 
   async set(key: string, value: string, options: StoreSetOptions): Promise<void> {
-    this.#cache.set(key, value, { ttl: this.#ttl(options) });
+    this.#write(key, value, this.#ttl(options));
   }
 
   async setIfAbsent(key: string, value: string, options: StoreSetOptions): Promise<boolean> {
     const ttl = this.#ttl(options);
-    if (this.#cache.has(key)) return false;
-    this.#cache.set(key, value, { ttl });
+    if (this.#live(key) !== undefined) return false;
+    this.#write(key, value, ttl);
     return true;
   }
 
@@ -100,17 +122,17 @@ export class MemoryStore implements Store {
     options: StoreSetOptions,
   ): Promise<boolean> {
     const ttl = this.#ttl(options);
-    if (this.#cache.get(key) !== expected) return false;
-    this.#cache.set(key, value, { ttl });
+    if (this.#live(key)?.value !== expected) return false;
+    this.#write(key, value, ttl);
     return true;
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.#cache.delete(key);
+    return this.#live(key) !== undefined && this.#cache.delete(key);
   }
 
   async compareAndDelete(key: string, expected: string): Promise<boolean> {
-    if (this.#cache.get(key) !== expected) return false;
+    if (this.#live(key)?.value !== expected) return false;
     return this.#cache.delete(key);
   }
 

@@ -18,14 +18,28 @@ export class TaskTracker {
     return task;
   }
 
-  /** Resolves when every tracked task has settled, or after `timeoutMs`; returns how many were left. */
+  /**
+   * Resolves when every tracked task has settled (including tasks started while draining), or
+   * after `timeoutMs`; returns how many were left unsettled.
+   */
   async drain(timeoutMs: number): Promise<number> {
     if (this.#tasks.size === 0) return 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
     const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
+      timer = setTimeout(
+        () => {
+          timedOut = true;
+          resolve();
+        },
+        Math.max(0, timeoutMs),
+      );
     });
-    await Promise.race([Promise.all([...this.#tasks]), timeout]);
+    while (this.#tasks.size > 0 && !timedOut) {
+      await Promise.race([Promise.all([...this.#tasks]), timeout]);
+      // Let the bookkeeping `then` that removes each settled task run before counting.
+      await Promise.resolve();
+    }
     clearTimeout(timer);
     return this.#tasks.size;
   }

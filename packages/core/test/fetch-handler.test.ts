@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { createWebhookHandler, type ReceiveContext, textResponse, toFetchHandler } from '../src/index.js';
+
+function recordingHandler() {
+  const contexts: ReceiveContext[] = [];
+  const handler = createWebhookHandler({
+    paths: ['/wecom/bot'],
+    maxBodyBytes: 100,
+    async onGet(request, context) {
+      contexts.push(context);
+      return textResponse(200, request.query.get('echostr') ?? '');
+    },
+    async onPost(request, context) {
+      contexts.push(context);
+      context.waitUntil?.(Promise.resolve('background'));
+      return textResponse(200, `got:${request.body}`);
+    },
+  });
+  return { contexts, fetchHandler: toFetchHandler(handler) };
+}
+
+describe('toFetchHandler', () => {
+  it('Request in, Response out; other paths 404', async () => {
+    const { fetchHandler } = recordingHandler();
+    const res = await fetchHandler(
+      new Request('https://w.example/wecom/bot', { method: 'POST', body: 'hi' }),
+    );
+    expect(res).toBeInstanceOf(Response);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('got:hi');
+    const get = await fetchHandler(new Request('https://w.example/wecom/bot?echostr=a%2Fb'));
+    expect(await get.text()).toBe('a/b');
+    const other = await fetchHandler(new Request('https://w.example/other'));
+    expect(other.status).toBe(404);
+  });
+
+  it('finds ctx.waitUntil in the 3rd argument (Workers: fetch(request, env, ctx)), bound to ctx', async () => {
+    const { contexts, fetchHandler } = recordingHandler();
+    const kept: unknown[] = [];
+    const ctx = {
+      passThroughOnException() {},
+      waitUntil(this: unknown, promise: Promise<unknown>) {
+        // Workers' waitUntil throws "Illegal invocation" when called unbound.
+        if (this !== ctx) throw new TypeError('Illegal invocation');
+        kept.push(promise);
+      },
+    };
+    const env = { TOKEN: 'x' };
+    const res = await fetchHandler(
+      new Request('https://w/wecom/bot', { method: 'POST', body: 'b' }),
+      env,
+      ctx,
+    );
+    expect(res.status).toBe(200);
+    expect(typeof contexts[0]!.waitUntil).toBe('function');
+    expect(kept).toHaveLength(1);
+    expect(await kept[0]).toBe('background');
+  });
+
+  it('finds waitUntil in the 2nd argument (Vercel/Next-style context)', async () => {
+    const { contexts, fetchHandler } = recordingHandler();
+    const kept: unknown[] = [];
+    await fetchHandler(new Request('https://w/wecom/bot', { method: 'POST', body: 'b' }), {
+      waitUntil: (p: Promise<unknown>) => kept.push(p),
+    });
+    expect(contexts[0]!.waitUntil).toBeTypeOf('function');
+    expect(kept).toHaveLength(1);
+  });
+
+  it('no waitUntil anywhere (Bun server, Deno info, Next params, nothing): empty context', async () => {
+    const { contexts, fetchHandler } = recordingHandler();
+    const req = () => new Request('https://w/wecom/bot?echostr=e');
+    await fetchHandler(req());
+    await fetchHandler(req(), { remoteAddr: { hostname: '127.0.0.1' }, completed: Promise.resolve() });
+    await fetchHandler(req(), { params: Promise.resolve({}) });
+    await fetchHandler(req(), null, undefined, 42, 'str');
+    await fetchHandler(req(), { waitUntil: 'not a function' });
+    expect(contexts).toEqual([{}, {}, {}, {}, {}]);
+  });
+
+  it('never touches other properties: a throwing getter (Hono executionCtx) or a throwing proxy is safe', async () => {
+    const { contexts, fetchHandler } = recordingHandler();
+    let touched = 0;
+    const honoLike = {
+      get executionCtx(): never {
+        touched++;
+        throw new Error('This context has no ExecutionContext');
+      },
+    };
+    const res = await fetchHandler(new Request('https://w/wecom/bot?echostr=e'), honoLike);
+    expect(res.status).toBe(200);
+    expect(touched).toBe(0);
+    const throwingGetter = {
+      get waitUntil(): never {
+        throw new Error('nope');
+      },
+    };
+    const hostileProxy = new Proxy(
+      {},
+      {
+        has() {
+          throw new Error('has trap');
+        },
+      },
+    );
+    const kept: unknown[] = [];
+    const res2 = await fetchHandler(
+      new Request('https://w/wecom/bot', { method: 'POST', body: 'x' }),
+      throwingGetter,
+      hostileProxy,
+      {
+        waitUntil: (p: Promise<unknown>) => kept.push(p),
+      },
+    );
+    expect(res2.status).toBe(200);
+    expect(kept).toHaveLength(1);
+    expect(contexts[0]).toEqual({});
+  });
+});

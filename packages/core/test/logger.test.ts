@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createConsoleLogger,
+  formatFields,
+  type Logger,
+  type LogLevel,
+  redactingLogger,
+  registerSecret,
+  silentLogger,
+  WeComApiError,
+  WeComConfigError,
+} from '../src/index.js';
+
+function sink() {
+  const lines: Array<[LogLevel, string]> = [];
+  return { lines, write: (level: LogLevel, line: string) => lines.push([level, line]) };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('createConsoleLogger', () => {
+  it('writes records at or above the level, default warn', () => {
+    const s = sink();
+    const log = createConsoleLogger({ write: s.write });
+    log.debug('d');
+    log.info('i');
+    log.warn('w');
+    log.error('e');
+    expect(s.lines).toEqual([
+      ['warn', '[wecom] warn: w'],
+      ['error', '[wecom] error: e'],
+    ]);
+    const all = sink();
+    const debug = createConsoleLogger({ level: 'debug', write: all.write, name: 'bot' });
+    debug.debug('d', { n: 1 });
+    debug.info('i');
+    expect(all.lines).toEqual([
+      ['debug', '[bot] debug: d {"n":1}'],
+      ['info', '[bot] info: i'],
+    ]);
+    const errorOnly = sink();
+    const e = createConsoleLogger({ level: 'error', write: errorOnly.write });
+    e.warn('w');
+    e.error('x');
+    expect(errorOnly.lines.map(([l]) => l)).toEqual(['error']);
+  });
+
+  it('refuses an unknown level at construction', () => {
+    expect(() => createConsoleLogger({ level: 'verbose' as LogLevel })).toThrow(WeComConfigError);
+  });
+
+  it('goes to console.warn / console.error / console.log by default', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const logger = createConsoleLogger({ level: 'info' });
+    logger.info('i');
+    logger.warn('w');
+    logger.error('e');
+    expect(log).toHaveBeenCalledWith('[wecom] info: i');
+    expect(warn).toHaveBeenCalledWith('[wecom] warn: w');
+    expect(error).toHaveBeenCalledWith('[wecom] error: e');
+  });
+
+  it('redacts registered secrets and secret query parameters in messages and fields', () => {
+    registerSecret('corp-secret-XYZ123');
+    const s = sink();
+    const log = createConsoleLogger({ level: 'debug', write: s.write });
+    log.warn('calling https://h/cgi-bin/x?access_token=AT-0001&y=1 with corp-secret-XYZ123', {
+      url: 'https://h/gettoken?corpsecret=CS-999',
+      secret: 'corp-secret-XYZ123',
+      nested: { access_token: 'AT-nested' },
+    });
+    const line = s.lines[0]![1];
+    expect(line).not.toContain('AT-0001');
+    expect(line).not.toContain('CS-999');
+    expect(line).not.toContain('corp-secret-XYZ123');
+    expect(line).not.toContain('AT-nested');
+    expect(line).toContain('access_token=[redacted]&y=1');
+    expect(line).toContain('"secret":"[redacted]"');
+  });
+
+  it('serialises Error fields to name/code/message, at any depth', () => {
+    const s = sink();
+    const log = createConsoleLogger({ write: s.write });
+    const api = new WeComApiError(-1, 'system busy', '/cgi-bin/x');
+    log.error('failed', { error: api, inner: { plain: new TypeError('boom') } });
+    const json = JSON.parse(s.lines[0]![1].slice('[wecom] error: failed '.length));
+    expect(json).toEqual({
+      error: { name: 'WeComApiError', code: 'api_error', message: api.message },
+      inner: { plain: { name: 'TypeError', message: 'boom' } },
+    });
+    expect(s.lines[0]![1]).not.toContain('stack');
+  });
+});
+
+describe('formatFields', () => {
+  it('never throws: bigints become strings, cycles are marked', () => {
+    expect(formatFields(undefined)).toBe('');
+    expect(formatFields({ n: 10n })).toBe(' {"n":"10"}');
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(formatFields({ cyclic })).toBe(' {"cyclic":{"a":1,"self":"[circular]"}}');
+    const hostile = {
+      toJSON() {
+        throw new Error('no');
+      },
+    };
+    expect(formatFields({ hostile })).toBe(' [unserialisable fields]');
+  });
+});
+
+describe('redactingLogger', () => {
+  function recording() {
+    const calls: Array<[string, string, unknown]> = [];
+    const at =
+      (level: string) =>
+      (message: string, fields?: Record<string, unknown>): void => {
+        calls.push([level, message, fields]);
+      };
+    const inner: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    return { calls, inner };
+  }
+
+  it('redacts the message and the fields before the inner logger sees them', () => {
+    registerSecret('aes-key-VALUE-42');
+    const { calls, inner } = recording();
+    const log = redactingLogger(inner);
+    log.info('key aes-key-VALUE-42 and ?access_token=T0K3N', {
+      error: new Error('url ?access_token=T0K3N'),
+      key: 'aes-key-VALUE-42',
+    });
+    log.debug('plain');
+    log.warn('w', {});
+    log.error('e');
+    expect(calls).toEqual([
+      [
+        'info',
+        'key [redacted] and ?access_token=[redacted]',
+        { error: { name: 'Error', message: 'url ?access_token=[redacted]' }, key: '[redacted]' },
+      ],
+      ['debug', 'plain', undefined],
+      ['warn', 'w', {}],
+      ['error', 'e', undefined],
+    ]);
+  });
+
+  it('does not throw on fields it cannot serialise', () => {
+    const { calls, inner } = recording();
+    const hostile = {
+      toJSON() {
+        throw new Error('no');
+      },
+    };
+    expect(() => redactingLogger(inner).warn('x', { hostile })).not.toThrow();
+    expect(calls[0]).toEqual(['warn', 'x', { fields: '[unserialisable fields]' }]);
+  });
+
+  it('silentLogger accepts every call', () => {
+    expect(() => {
+      silentLogger.debug('a');
+      silentLogger.info('a');
+      silentLogger.warn('a', { x: 1 });
+      silentLogger.error('a');
+    }).not.toThrow();
+  });
+});
