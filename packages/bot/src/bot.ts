@@ -103,7 +103,7 @@ export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
     // Keys are scoped per bot so several bots can share one Store; the scope is the same on every
     // replica of a bot (its aibotId, else a digest that reveals nothing usable about the key).
     const scope = o.aibotId ?? md5Hex(`${o.token}\n${o.encodingAESKey}`).slice(0, 16);
-    this.#store = prefixStore(o.store, `wecom:bot:${scope}:`);
+    this.#store = prefixStore(o.store, `bot:${scope}:`);
     this.#http = new HttpClient({ ...o.http, logger: this.#logger });
     this.#dedup = new Deduper({
       store: this.#store,

@@ -144,8 +144,8 @@ export class AccessTokenCache {
     else if (options.agentId !== undefined && /^\d+$/.test(String(options.agentId)))
       suffix = `${this.corpId}:${options.agentId}`;
     else throw new WeComConfigError(`${where}: give agentId (an integer) or key`);
-    this.storeKey = `wecom:token:${suffix}`;
-    this.#lockKey = `wecom:token-lock:${suffix}`;
+    this.storeKey = `token:${suffix}`;
+    this.#lockKey = `token-lock:${suffix}`;
     this.#http = options.http instanceof HttpClient ? options.http : new HttpClient(options.http ?? {});
     this.#store = options.store ?? new MemoryStore({ maxEntries: 1000 });
     this.#margin = optionalNumber(where, 'refreshMarginMs', options.refreshMarginMs, 300_000, {

@@ -216,7 +216,7 @@ export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implement
     this.#deduper = new Deduper({
       store,
       ttlMs: dedupTtlMs,
-      prefix: 'wecom:callback:dedup:',
+      prefix: 'callback:dedup:',
       logger: this.#logger,
     });
     this.#handler = createWebhookHandler({

@@ -119,7 +119,7 @@ describe('access tokens: single flight, cross-process lock, refresh policy', () 
     const app = makeApp();
     const wecom = await fake({ apps: [app] });
     const store = new MemoryStore();
-    await store.setIfAbsent(`wecom:token-lock:${app.corpId}:${app.agentId}`, 'someone-else', {
+    await store.setIfAbsent(`token-lock:${app.corpId}:${app.agentId}`, 'someone-else', {
       ttlMs: 60_000,
     });
     const cache = new AccessTokenCache({
