@@ -1,0 +1,60 @@
+/**
+ * The echo agent: what the reference gateway's model would answer, made deterministic so the
+ * gateway's behaviour can be checked end to end. It sees typed messages and returns markdown.
+ */
+import type { BotInbound, MediaFile, MediaRef } from '@maven/wecom-bot';
+
+export const WELCOME =
+  'Hello! I am the Maven echo bot. Send me text, voice, an image or a mix, and I echo it.';
+
+/** Downloads and decrypts one media item (the bot's `downloadMedia`). */
+export type MediaLoader = (ref: MediaRef) => Promise<MediaFile>;
+
+function describeFailure(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+async function imageLine(ref: MediaRef, load: MediaLoader): Promise<string> {
+  try {
+    const file = await load(ref);
+    return `image: ${file.mime} ${file.bytes.byteLength}`;
+  } catch (error) {
+    return `image: download failed (${describeFailure(error)})`;
+  }
+}
+
+/**
+ * The answer to a user message, or undefined when there is nothing to say (events other than
+ * enter_chat, empty messages). enter_chat is answered with `welcome()`, not here.
+ */
+export async function echoAnswer(message: BotInbound, load: MediaLoader): Promise<string | undefined> {
+  switch (message.type) {
+    case 'text':
+    case 'voice':
+      return message.text.trim() === '' ? undefined : `echo: ${message.text}`;
+    case 'mixed': {
+      // The reference kept only the text items; the images are answered too instead of dropped.
+      const lines: string[] = [];
+      if (message.text !== '') lines.push(`echo: ${message.text}`);
+      for (const image of message.images) lines.push(await imageLine(image, load));
+      return lines.length > 0 ? lines.join('\n') : undefined;
+    }
+    case 'image':
+      return imageLine(message.image, load);
+    case 'file':
+    case 'video':
+      return `(${message.type} messages are not supported by the echo agent)`;
+    default:
+      return undefined;
+  }
+}
+
+/** Splits an answer into `parts` growing prefixes' increments (code-point safe), for streaming. */
+export function streamPieces(text: string, parts = 4): string[] {
+  const chars = Array.from(text);
+  const size = Math.max(1, Math.ceil(chars.length / parts));
+  const pieces: string[] = [];
+  for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
+  return pieces;
+}
