@@ -4,13 +4,6 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
-const CANONICAL = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** True when `text` is padded standard base64 (length a multiple of 4, only alphabet characters). */
-export function isBase64(text: string): boolean {
-  return text.length % 4 === 0 && CANONICAL.test(text);
-}
-
 export function base64Encode(bytes: Uint8Array): string {
   let out = '';
   const n = bytes.length;
@@ -29,13 +22,16 @@ export function base64Encode(bytes: Uint8Array): string {
 }
 
 /**
- * Decodes base64, ignoring `=` padding and non-canonical trailing bits (WeCom's EncodingAESKeys are
- * non-canonical). Returns null on any character outside the alphabet. Callers that need strict input
- * check `isBase64` first.
+ * Decodes base64. Lenient (the default) ignores trailing `=` and leftover bits, which WeCom's
+ * EncodingAESKeys need (43 characters, non-canonical tail). Strict accepts only what
+ * `base64Encode` produces: length a multiple of 4, at most two trailing `=`, zero leftover bits.
+ * Returns null on any character outside the alphabet, or on non-canonical input when strict.
  */
-export function base64Decode(text: string): Uint8Array | null {
+export function base64Decode(text: string, strict = false): Uint8Array | null {
   let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 61) end--;
+  if (strict && end % 4 !== 0) return null;
+  const limit = strict ? Math.max(0, end - 2) : 0;
+  while (end > limit && text.charCodeAt(end - 1) === 61) end--;
   const out = new Uint8Array(Math.floor((end * 6) / 8));
   let acc = 0;
   let bits = 0;
@@ -51,5 +47,6 @@ export function base64Decode(text: string): Uint8Array | null {
       out[o++] = (acc >> bits) & 0xff;
     }
   }
+  if (strict && (acc & ((1 << bits) - 1)) !== 0) return null;
   return out;
 }

@@ -1,8 +1,9 @@
 /** Small byte helpers shared by both providers. Web-standard only. */
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: false });
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: it is part of the message, not a marker to strip.
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8Encode(text: string): Uint8Array {
   return encoder.encode(text);
@@ -10,18 +11,6 @@ export function utf8Encode(text: string): Uint8Array {
 
 export function utf8Decode(bytes: Uint8Array, strict = false): string {
   return (strict ? strictDecoder : decoder).decode(bytes);
-}
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /**
@@ -43,6 +32,12 @@ export function timingSafeEqualString(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** Maps a UTF-16 code unit so that code-unit order becomes code-point order (surrogates above U+E000–U+FFFF). */
+function codePointKey(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
 /**
  * Orders strings by Unicode code point, which is the byte order of their UTF-8 encodings (what the
  * official samples sort by). JS's default sort compares UTF-16 code units and differs above U+FFFF.
@@ -50,10 +45,9 @@ export function timingSafeEqualString(a: string, b: string): boolean {
 export function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x - y;
-    if (x > 0xffff) i++;
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointKey(x) - codePointKey(y);
   }
   return a.length - b.length;
 }

@@ -27,7 +27,12 @@ export function parseJsonEnvelope(body: string, maxLength = DEFAULT_JSON_MAX_LEN
     throw new WeComCryptoError('parse_failed', 'JSON body is not an object');
   }
   const record = value as Record<string, unknown>;
-  const encrypt = Object.hasOwn(record, 'encrypt') ? record.encrypt : record.Encrypt;
+  // Own keys only: a `__proto__` key in the body is a plain own property and never an inherited `encrypt`.
+  const encrypt = Object.hasOwn(record, 'encrypt')
+    ? record.encrypt
+    : Object.hasOwn(record, 'Encrypt')
+      ? record.Encrypt
+      : undefined;
   if (typeof encrypt !== 'string' || encrypt.length === 0) {
     throw new WeComCryptoError('parse_failed', 'JSON body has no "encrypt" string');
   }
@@ -55,10 +60,11 @@ export interface OutboundEnvelope {
 
 /**
  * `{"encrypt","msgsignature","timestamp","nonce"}`. The documented example sends the timestamp
- * as a number, so a decimal timestamp is emitted as one.
+ * as a number, so a decimal timestamp is emitted as one — only when the number prints back as the
+ * same string that was signed (no leading zeros, at most 15 digits).
  */
 export function buildJsonEnvelope(e: OutboundEnvelope): string {
-  const timestamp = /^\d{1,15}$/.test(e.timestamp) ? Number(e.timestamp) : e.timestamp;
+  const timestamp = /^(?:0|[1-9]\d{0,14})$/.test(e.timestamp) ? Number(e.timestamp) : e.timestamp;
   return JSON.stringify({ encrypt: e.encrypt, msgsignature: e.signature, timestamp, nonce: e.nonce });
 }
 

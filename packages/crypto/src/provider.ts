@@ -5,27 +5,40 @@
 export type MaybePromise<T> = T | Promise<T>;
 
 export interface AesContext {
-  /** Encrypts whole blocks (already padded) with the context's key and IV; no padding added. */
+  /**
+   * Encrypts whole blocks (already padded) with the context's key and IV; no padding added. Every
+   * call starts from the IV, whatever came before. Throws `encrypt_failed` on a partial block.
+   */
   encrypt(data: Uint8Array): MaybePromise<Uint8Array>;
-  /** Decrypts whole blocks with the context's key and IV; no padding removed. */
+  /** Decrypts whole blocks with the context's key and IV; no padding removed. Throws `decrypt_failed` on a partial block. */
   decrypt(data: Uint8Array): MaybePromise<Uint8Array>;
 }
 
 export interface CryptoProvider {
   readonly name: string;
-  sha1Hex(text: string): MaybePromise<string>;
-  /** A long-lived AES-256-CBC context for one key and IV. */
+  /** Lowercase hex SHA-1 of the UTF-8 encoding of the parts, concatenated. */
+  sha1Hex(...parts: string[]): MaybePromise<string>;
+  /** A long-lived AES-256-CBC context for one 32-byte key and 16-byte IV. */
   createAes(key: Uint8Array, iv: Uint8Array): AesContext;
+  /** `length` bytes from a CSPRNG, in a new array the caller owns. */
   randomBytes(length: number): Uint8Array;
+  /** Standard, padded base64. */
   base64Encode(bytes: Uint8Array): string;
-  /** Decodes input already checked to be canonical base64. */
+  /**
+   * Decodes canonical standard base64 only (what `base64Encode` produces); anything else throws
+   * `WeComCryptoError('decode_base64_failed')`. Both providers accept exactly the same strings.
+   */
   base64Decode(text: string): Uint8Array;
-  timingSafeEqual(a: string, b: string): boolean;
+  /**
+   * Strict UTF-8 decoding: a leading BOM is kept, invalid sequences throw
+   * `WeComCryptoError('invalid_buffer')`.
+   */
+  utf8Decode(bytes: Uint8Array): string;
 }
 
 /** A provider whose operations all complete synchronously (the Node provider). */
 export interface SyncCryptoProvider extends CryptoProvider {
-  sha1Hex(text: string): string;
+  sha1Hex(...parts: string[]): string;
   createAes(key: Uint8Array, iv: Uint8Array): SyncAesContext;
 }
 

@@ -1,5 +1,5 @@
 // Exports common to every entry point.
-export { base64Decode, base64Encode, isBase64 } from './base64.js';
+export { base64Decode, base64Encode } from './base64.js';
 export {
   compareCodePoints,
   timingSafeEqualBytes,
@@ -11,12 +11,21 @@ export {
   BLOCK,
   buildFrame,
   decodeEncodingAESKey,
+  isEncodingAESKey,
   type ParsedFrame,
   parseFrame,
   pkcs7Pad,
   pkcs7Unpad,
   signatureBase,
 } from './codec.js';
+export type {
+  CallbackParams,
+  DecryptedCallback,
+  DecryptedMessage,
+  ReplyOptions,
+  SignatureParams,
+  UrlVerificationParams,
+} from './codec-base.js';
 export {
   buildJsonEnvelope,
   buildXmlEnvelope,
@@ -36,6 +45,7 @@ export {
   type WeComErrorOptions,
 } from './errors.js';
 export type { JsSdkSignatureParams } from './jssdk.js';
+export type { WeComCryptoOptions } from './options.js';
 export type {
   AesContext,
   CryptoProvider,
@@ -44,15 +54,6 @@ export type {
   SyncCryptoProvider,
 } from './provider.js';
 export { webProvider } from './provider-web.js';
-export type {
-  CallbackParams,
-  DecryptedCallback,
-  DecryptedMessage,
-  ReplyOptions,
-  SignatureParams,
-  UrlVerificationParams,
-  WeComCryptoOptions,
-} from './wecom-crypto.js';
 export {
   cdata,
   escapeXml,

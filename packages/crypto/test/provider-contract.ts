@@ -1,0 +1,219 @@
+/**
+ * The one contract every CryptoProvider must meet, run for the Node and the Web provider
+ * (providers.test.ts). Known answers come from FIPS 180 / NIST SP 800-38A and the openssl CLI.
+ */
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  type CryptoProvider,
+  nodeProvider,
+  WeComCrypto,
+  WeComCryptoSync,
+  webProvider,
+} from '../src/index.node.ts';
+import { bytes, expectCryptoError, fixedRandom, hex, IV_A, KEY_A, OPTIONS_A, pad } from './helpers.ts';
+
+const NIST = {
+  key: Buffer.from('603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4', 'hex'),
+  iv: Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex'),
+  plain:
+    '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710',
+  cipher:
+    'f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b',
+};
+
+/** A fresh OpenSSL context per call: the reference every long-lived context must match. */
+function reference(direction: 'enc' | 'dec', key: Uint8Array, iv: Uint8Array, data: Uint8Array): string {
+  const c =
+    direction === 'enc' ? createCipheriv('aes-256-cbc', key, iv) : createDecipheriv('aes-256-cbc', key, iv);
+  c.setAutoPadding(false);
+  return Buffer.concat([c.update(data), c.final()]).toString('hex');
+}
+
+/** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
+function pseudoRandom(seed: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed | 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+const MESSAGES = [
+  '',
+  'hello',
+  '{"msgtype":"text","text":{"content":"你好"}}',
+  '😀 emoji 𝄞 and 𠀀',
+  'x'.repeat(1000),
+  '中'.repeat(3000),
+];
+
+export function providerContract(name: string, provider: CryptoProvider): void {
+  const other = provider === nodeProvider ? webProvider : nodeProvider;
+
+  describe(`${name} provider contract`, () => {
+    it('has a name', () => {
+      expect(provider.name).toBe(name);
+    });
+
+    it('SHA-1: FIPS 180 "abc", the empty string, and UTF-8 text (openssl sha1)', async () => {
+      expect(await provider.sha1Hex('abc')).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+      expect(await provider.sha1Hex('')).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
+      expect(await provider.sha1Hex('你好, WeCom 🚀')).toBe('3c4c897587e44eb34e077811dd837bd360d18d25');
+    });
+
+    it('SHA-1 of several parts is the SHA-1 of their concatenation, short or long', async () => {
+      expect(await provider.sha1Hex('a', 'b', 'c')).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+      expect(await provider.sha1Hex('你好', ', WeCom', ' 🚀')).toBe(
+        '3c4c897587e44eb34e077811dd837bd360d18d25',
+      );
+      for (const size of [8000, 8192, 8193, 20_000]) {
+        const parts = ['token', '1409659813', '中'.repeat(10), 'B'.repeat(size)];
+        const expected = createHash('sha1').update(parts.join('')).digest('hex');
+        expect(await provider.sha1Hex(...parts), `size ${size}`).toBe(expected);
+      }
+    });
+
+    it('AES-256-CBC: NIST SP 800-38A F.2.5 and F.2.6, both directions', async () => {
+      const aes = provider.createAes(NIST.key, NIST.iv);
+      expect(hex(await aes.encrypt(Buffer.from(NIST.plain, 'hex')))).toBe(NIST.cipher);
+      expect(hex(await aes.decrypt(Buffer.from(NIST.cipher, 'hex')))).toBe(NIST.plain);
+      // A second call on the same context starts from the IV again.
+      expect(hex(await aes.encrypt(Buffer.from(NIST.plain, 'hex')))).toBe(NIST.cipher);
+      expect(hex(await aes.decrypt(Buffer.from(NIST.cipher, 'hex')))).toBe(NIST.plain);
+    });
+
+    it('every call starts from the IV: 400 interleaved calls of varying lengths, with failures between', async () => {
+      const key = pseudoRandom(7, 32);
+      const iv = pseudoRandom(11, 16);
+      const aes = provider.createAes(key, iv);
+      for (let i = 0; i < 400; i++) {
+        const length = 16 * ((i * 7919) % 23);
+        const data = pseudoRandom(i + 1, length);
+        const step = i % 5;
+        if (step === 0 || step === 3) {
+          expect(hex(await aes.encrypt(data)), `encrypt #${i}`).toBe(reference('enc', key, iv, data));
+        } else if (step === 1 || step === 4) {
+          expect(hex(await aes.decrypt(data)), `decrypt #${i}`).toBe(reference('dec', key, iv, data));
+        } else {
+          // A partial block is refused before it reaches the context, which stays usable.
+          await expectCryptoError(() => aes.encrypt(pseudoRandom(i, length + 5)), 'encrypt_failed');
+          await expectCryptoError(() => aes.decrypt(pseudoRandom(i, length + 1)), 'decrypt_failed');
+        }
+      }
+    });
+
+    it('empty input gives empty output', async () => {
+      const aes = provider.createAes(NIST.key, NIST.iv);
+      expect((await aes.encrypt(new Uint8Array(0))).length).toBe(0);
+      expect((await aes.decrypt(new Uint8Array(0))).length).toBe(0);
+      expect(hex(await aes.encrypt(Buffer.from(NIST.plain, 'hex')))).toBe(NIST.cipher);
+    });
+
+    it('leaves the caller’s input as it was, for plain Uint8Arrays and offset views alike', async () => {
+      const aes = provider.createAes(NIST.key, NIST.iv);
+      const backing = new Uint8Array(96).fill(0xab);
+      const view = backing.subarray(16, 80);
+      const before = hex(backing);
+      const encrypted = await aes.encrypt(view);
+      expect(hex(backing)).toBe(before);
+      expect(hex(encrypted)).toBe(reference('enc', NIST.key, NIST.iv, view));
+      const decrypted = await aes.decrypt(view);
+      expect(hex(backing)).toBe(before);
+      expect(hex(decrypted)).toBe(reference('dec', NIST.key, NIST.iv, view));
+    });
+
+    it('random bytes: the requested length, and not repeating', () => {
+      const seen = new Set<string>();
+      for (const length of [8, 16, 16, 100, 2000]) {
+        const r = provider.randomBytes(length);
+        expect(r).toBeInstanceOf(Uint8Array);
+        expect(r.length).toBe(length);
+        seen.add(hex(r));
+      }
+      expect(seen.size).toBe(5);
+    });
+
+    it('base64 encodes like Buffer and decodes its own output, lengths 0..70', () => {
+      for (let n = 0; n <= 70; n++) {
+        const data = pseudoRandom(n + 3, n);
+        const text = provider.base64Encode(data);
+        expect(text).toBe(Buffer.from(data).toString('base64'));
+        expect(hex(provider.base64Decode(text))).toBe(hex(data));
+      }
+    });
+
+    it('base64Decode refuses anything but canonical standard base64', async () => {
+      const bad = [
+        'YQ', // no padding
+        'YWJ', // length not a multiple of 4
+        'Y===', // three pad characters
+        'YR==', // leftover bits set (canonical is YQ==)
+        'YWJ=', // leftover bits set (canonical is YWI=)
+        'ab=c', // padding inside
+        'YQ==YQ==', // padding, then more data
+        'YW-_', // URL-safe alphabet
+        'YW J', // space
+        'YWJj\n', // newline
+        'YWŁj', // non-ASCII (Buffer would read Ł as A)
+        '😀😀', // astral characters
+        '====',
+      ];
+      for (const text of bad) {
+        await expectCryptoError(() => provider.base64Decode(text), 'decode_base64_failed');
+      }
+      expect(hex(provider.base64Decode(''))).toBe('');
+      expect(hex(provider.base64Decode('YQ=='))).toBe('61');
+      expect(hex(provider.base64Decode('+/+/'))).toBe('fbffbf');
+    });
+
+    it('utf8Decode is strict and keeps a leading BOM', async () => {
+      for (const text of ['', 'plain', '你好', '😀𝄞', '\uFEFFbom first', 'null \u0000 inside']) {
+        expect(provider.utf8Decode(bytes(text))).toBe(text);
+      }
+      for (const invalid of [
+        [0xff],
+        [0xc3],
+        [0xe4, 0xbd],
+        [0xed, 0xa0, 0x80],
+        [0xc0, 0xaf],
+        [0xf4, 0x90, 0x80, 0x80],
+      ]) {
+        await expectCryptoError(() => provider.utf8Decode(new Uint8Array(invalid)), 'invalid_buffer');
+      }
+    });
+
+    it('the async codec on this provider is byte-identical to the sync codec', async () => {
+      const random = fixedRandom('0123456789abcdef');
+      const async = new WeComCrypto({ ...OPTIONS_A, provider, random });
+      const sync = new WeComCryptoSync({ ...OPTIONS_A, random });
+      for (const message of MESSAGES) {
+        const encrypted = await async.encrypt(message);
+        expect(encrypted).toBe(sync.encrypt(message));
+        expect(await async.signature('1409659813', 'nonce', encrypted)).toBe(
+          sync.signature('1409659813', 'nonce', encrypted),
+        );
+        expect(await async.decrypt(encrypted)).toEqual(sync.decrypt(encrypted));
+        const reply = { format: 'json', timestamp: '1409659813', nonce: '1372623149' } as const;
+        expect(await async.encryptReply(message, reply)).toBe(sync.encryptReply(message, reply));
+      }
+    });
+
+    it(`interoperates with the ${other.name} provider in both directions`, async () => {
+      const here = new WeComCrypto({ ...OPTIONS_A, provider });
+      const there = new WeComCrypto({ ...OPTIONS_A, provider: other });
+      for (const message of MESSAGES) {
+        expect((await there.decrypt(await here.encrypt(message))).message).toBe(message);
+        expect((await here.decrypt(await there.encrypt(message))).message).toBe(message);
+      }
+      // Media: raw AES on the other provider, PKCS#7 to 32 (1000 + 24), decrypted by this one.
+      const media = pseudoRandom(5, 1000);
+      const encryptedMedia = await other.createAes(KEY_A, IV_A).encrypt(pad(media));
+      expect(hex(await here.decryptMedia(encryptedMedia))).toBe(hex(media));
+    });
+  });
+}
