@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// Checks what would be published: for every package under packages/* that has real code, build it,
+// `pnpm pack` it (pnpm applies publishConfig, e.g. the dist exports), then run publint and
+// Are the Types Wrong (attw: node10, node16 CJS/ESM, bundler) on the tarball. One line per package;
+// non-zero exit on any problem, with the failing tool's output underneath.
+// Then the consumer checks on the same tarballs (scripts/check-consumer.mjs): install them
+// together, import/require them, type-check with node16 and bundler, and no Node built-ins in
+// any Web/default entry.
+// Usage: node scripts/check-packages.mjs [package-dir-name ...] [--keep]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkConsumer } from './check-consumer.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/** pnpm as the test command was started (`pnpm test`), else on PATH, else through npx at the pinned version. */
+function pnpmCommand() {
+  const execpath = process.env.npm_execpath;
+  if (execpath && /pnpm/.test(basename(execpath)) && existsSync(execpath)) {
+    return /\.[cm]?js$/.test(execpath) ? [process.execPath, [execpath]] : [execpath, []];
+  }
+  const onPath = (process.env.PATH ?? '').split(':').find((d) => d && existsSync(join(d, 'pnpm')));
+  if (onPath) return [join(onPath, 'pnpm'), []];
+  const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager;
+  return ['npx', ['-y', (pinned ?? 'pnpm').split('+')[0]]];
+}
+const [pnpm, pnpmArgs] = pnpmCommand();
+
+function run(command, args, cwd) {
+  return new Promise((done) => {
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      output += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      output += d;
+    });
+    child.on('error', (error) => done({ ok: false, output: `${output}\n${error.message}` }));
+    child.on('close', (code) => done({ ok: code === 0, output }));
+  });
+}
+
+/** A package whose src/index.ts is still the `export {};` placeholder has nothing to publish yet. */
+function isPlaceholder(dir) {
+  const index = join(dir, 'src', 'index.ts');
+  if (!existsSync(index)) return false;
+  const code = readFileSync(index, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '')
+    .trim();
+  return code === 'export {};';
+}
+
+async function checkPackage(dir, tarballs) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const { name } = manifest;
+  const packDir = mkdtempSync(join(tarballs, 'pack-'));
+  const started = Date.now();
+  const build = await run(pnpm, [...pnpmArgs, 'run', 'build'], dir);
+  if (!build.ok) return { name, failed: 'build', output: build.output };
+  const pack = await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', packDir], dir);
+  const tarball = readdirSync(packDir).find((f) => f.endsWith('.tgz'));
+  if (!pack.ok || !tarball) return { name, failed: 'pack', output: pack.output };
+  const file = join(packDir, tarball);
+  const publint = await run(bin('publint'), ['run', file, '--strict'], root);
+  if (!publint.ok) return { name, failed: 'publint', output: publint.output };
+  const attw = await run(bin('attw'), [file, '--format', 'ascii', '--no-emoji'], root);
+  if (!attw.ok) return { name, failed: 'attw', output: attw.output };
+  return { name, manifest, tarball: file, seconds: (Date.now() - started) / 1000 };
+}
+
+const args = process.argv.slice(2);
+const keep = args.includes('--keep');
+const only = args.filter((a) => !a.startsWith('--'));
+const packagesDir = join(root, 'packages');
+const dirs = readdirSync(packagesDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(packagesDir, d.name, 'package.json')))
+  .filter((d) => only.length === 0 || only.includes(d.name))
+  .map((d) => join(packagesDir, d.name));
+
+let failures = 0;
+let checked = 0;
+let last = Date.now();
+function record(name, ok, output = '') {
+  checked++;
+  // Durations are printed for whoever tunes the suite; nothing asserts on them.
+  if (process.env.CHECK_TIMINGS) name += ` [${((Date.now() - last) / 1000).toFixed(1)} s]`;
+  last = Date.now();
+  if (ok) {
+    console.log(`ok   ${name}`);
+    return;
+  }
+  failures++;
+  console.log(`FAIL ${name}`);
+  const text = output
+    .split('\n')
+    .filter((l) => !/npm warn Unknown user config/.test(l))
+    .join('\n')
+    .trim();
+  if (text) console.log(text.slice(-6000).replace(/^/gm, '     '));
+}
+
+const work = mkdtempSync(join(tmpdir(), 'check-packages-'));
+const tarballs = join(work, 'tarballs');
+mkdirSync(tarballs);
+try {
+  const todo = [];
+  for (const dir of dirs) {
+    if (isPlaceholder(dir))
+      console.log(`skip ${dir.slice(root.length + 1)} (src/index.ts is still a placeholder)`);
+    else todo.push(dir);
+  }
+  // Two at a time (2 cores); lines print as packages finish.
+  const packed = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const result = await checkPackage(todo[next++], tarballs);
+      if (result.failed) {
+        record(`${result.name}: ${result.failed}`, false, result.output);
+      } else {
+        record(
+          `${result.name}: build, pack (${basename(result.tarball)}), publint, attw [${result.seconds.toFixed(1)} s]`,
+          true,
+        );
+        packed.push(result);
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  // The consumer checks need every package it installs; a failed one is already reported above.
+  if (packed.length > 0) {
+    packed.sort((a, b) => a.name.localeCompare(b.name));
+    await checkConsumer({ root, work, packages: packed, record });
+  }
+} finally {
+  if (keep) console.log(`(kept ${work})`);
+  else rmSync(work, { recursive: true, force: true });
+}
+console.log(`packages: ${checked - failures} passed, ${failures} failed`);
+process.exit(failures === 0 && (checked > 0 || only.length === 0) ? 0 : 1);

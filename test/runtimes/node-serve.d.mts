@@ -1,0 +1,3 @@
+import type { Serve } from './matrix.ts';
+
+export const serveFetch: Serve;
