@@ -288,7 +288,7 @@ export async function checkConsumer({ root, work, packages, record }) {
   const specifiers = packages.flatMap((p) => subpaths(p.packed).map((s) => specifier(p.manifest.name, s)));
   writeFileSync(join(consumer, 'esm.mjs'), runtimeScript(specifiers, 'esm'));
   writeFileSync(join(consumer, 'cjs.cjs'), runtimeScript(specifiers, 'cjs'));
-  const n20 = machineNode(root);
+  const n20 = machineNode();
   const esm = await run(n20, ['esm.mjs'], { cwd: consumer });
   record(
     `consumer: import (ESM) of ${specifiers.length} entries on Node ${nodeVersion(n20)}`,
