@@ -13,11 +13,15 @@
  *   short cooldown instead of being retried; rate limits back off, bounded.
  */
 import {
+  checkKeys,
   HttpClient,
   type HttpClientOptions,
   type Logger,
   MemoryStore,
+  optionalFunction,
+  optionalNumber,
   registerSecret,
+  requireString,
   type Store,
   silentLogger,
   WeComApiError,
@@ -33,7 +37,6 @@ import {
   resolveRateLimit,
   sleep,
 } from './errcodes.js';
-import { checkKeys, optionalFunction, optionalNumber, requireString } from './validate.js';
 
 export interface AccessTokenCacheOptions {
   corpId: string;

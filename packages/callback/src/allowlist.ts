@@ -7,8 +7,7 @@
  * in the admin console is the first gate). `allowlistFromEnv` follows the reference adapter:
  * nothing set means nobody.
  */
-import { WeComConfigError } from '@maven/wecom-core';
-import { checkKeys } from './validate.js';
+import { checkKeys, WeComConfigError } from '@maven/wecom-core';
 
 export interface AllowPolicy {
   /** Allowed users; `'*'` allows everyone. An empty list allows nobody (unless allowAll). */

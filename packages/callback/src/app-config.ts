@@ -3,9 +3,15 @@
  * app fails the constructor (naming the app, never its secrets) instead of failing requests later.
  */
 
-import { isWeComError, registerSecret, WeComConfigError } from '@maven/wecom-core';
+import {
+  checkKeys,
+  checkObject,
+  isWeComError,
+  registerSecret,
+  requireString,
+  WeComConfigError,
+} from '@maven/wecom-core';
 import { WeComCrypto } from '@maven/wecom-crypto';
-import { checkKeys, checkObject, requireString } from './validate.js';
 
 /** One self-built app (自建应用) as configured in the WeCom admin console. */
 export interface AppConfig {

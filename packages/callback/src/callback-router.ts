@@ -4,6 +4,7 @@
  * passive replies within the deadline and active replies through the app that received the user.
  */
 import {
+  checkKeys,
   createWebhookHandler,
   Deduper,
   emptyResponse,
@@ -13,6 +14,8 @@ import {
   type InboundRequest,
   type Logger,
   MemoryStore,
+  optionalFunction,
+  optionalNumber,
   type ReceiveContext,
   raceDeadline,
   redactingLogger,
@@ -43,7 +46,6 @@ import { dedupKey, dispatchNames, parseCallback } from './parse-callback.js';
 import { renderPassiveReply } from './passive-reply.js';
 import { ReplySession } from './reply-session.js';
 import type { CallbackContext, CallbackRouterEvents, ReplyFailedInfo } from './router-events.js';
-import { checkKeys, optionalFunction, optionalNumber } from './validate.js';
 import { type SendOptions, type SendResult, type TokenPolicy, WeComApi } from './wecom-api.js';
 
 /** The single-app shorthand: an app whose name defaults to `'default'`. */

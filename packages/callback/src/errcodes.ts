@@ -1,5 +1,5 @@
 /** WeCom errcodes this package treats specially, and the bounded back-off for rate limits. */
-import { checkKeys, optionalNumber } from './validate.js';
+import { checkKeys, optionalNumber } from '@maven/wecom-core';
 
 /** The access token is invalid, expired or missing: evict (if it is still the cached one), refresh, resend once. */
 export const TOKEN_ERRCODES: readonly number[] = [40014, 42001, 41001];

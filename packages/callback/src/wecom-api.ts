@@ -10,10 +10,13 @@
 import {
   type ApiResult,
   type CallOptions,
+  checkKeys,
   HttpClient,
   type HttpClientOptions,
   type Logger,
   MemoryStore,
+  optionalNumber,
+  requireString,
   type Store,
   silentLogger,
   splitUtf8,
@@ -49,7 +52,6 @@ import {
   TEXT_LIMIT_BYTES,
   type TemplateCard,
 } from './outbound-message.js';
-import { checkKeys, optionalNumber, requireString } from './validate.js';
 
 /** Token tuning passed through to the app's AccessTokenCache. */
 export type TokenPolicy = Pick<

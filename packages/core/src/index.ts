@@ -5,6 +5,7 @@ export * from './handler.js';
 export * from './http.js';
 export * from './logger.js';
 export * from './node-listener.js';
+export * from './options.js';
 export * from './store.js';
 export * from './tasks.js';
 export * from './text.js';

@@ -2,11 +2,13 @@
  * Request builders: what WeCom would send to a webhook, encrypted and signed with the crypto
  * package. Everything is synchronous (node:crypto), so tests can build requests inline.
  */
+
+import { checkKeys, requireString } from '@maven/wecom-core';
 import { cdata, WeComConfigError } from '@maven/wecom-crypto';
 import { type AppXmlObject, toAppMessageXml } from './app-xml.js';
 import { createCodec } from './codec.js';
 import { frameRandom, randomNonce } from './random.js';
-import { checkKeys, requireString, timestampOf } from './validate.js';
+import { timestampOf } from './validate.js';
 
 interface SignedParams {
   /** Seconds since the epoch. Default now. */

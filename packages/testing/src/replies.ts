@@ -1,7 +1,8 @@
 /** Decoders for what a webhook answers: the encrypted passive-reply envelopes, checked like WeCom would. */
+
+import { checkKeys, requireString } from '@maven/wecom-core';
 import { parseXml, WeComCryptoError, type XmlObject, xmlText } from '@maven/wecom-crypto';
 import { createCodec } from './codec.js';
-import { checkKeys, requireString } from './validate.js';
 
 export interface DecryptBotReplyOptions {
   token: string;

@@ -1,4 +1,6 @@
 /** Drives a self-built-app callback URL the way WeCom does (XML envelopes, receiveId = CorpID). */
+
+import { checkKeys, requireString } from '@maven/wecom-core';
 import { WeComConfigError } from '@maven/wecom-crypto';
 import { type AppEventOptions, appEvent, appText } from '../app-messages.js';
 import type { AppXmlObject } from '../app-xml.js';
@@ -6,7 +8,6 @@ import { buildAppCallback, buildAppVerification } from '../builders.js';
 import { createCodec } from '../codec.js';
 import { sendRequest, withSearch } from '../http-client.js';
 import { type AppReply, decryptAppReply } from '../replies.js';
-import { checkKeys, requireString } from '../validate.js';
 import type { VerifyResult } from './bot-driver.js';
 import { type DeliveryAttempt, type DeliveryOptions, deliver } from './delivery.js';
 

@@ -1,7 +1,8 @@
 /** Registered self-built apps and the access tokens issued to them. */
+
+import { checkKeys } from '@maven/wecom-core';
 import { WeComConfigError } from '@maven/wecom-crypto';
 import { randomCode } from '../random.js';
-import { checkKeys } from '../validate.js';
 import { type ErrorBody, errorBody } from './errcodes.js';
 
 export interface SimAppOptions {

@@ -1,4 +1,6 @@
 /** Drives an AI-bot webhook the way WeCom does: URL verification, callbacks, stream refreshes, events. */
+
+import { checkKeys, requireString } from '@maven/wecom-core';
 import { WeComConfigError } from '@maven/wecom-crypto';
 import {
   type BotEventType,
@@ -13,7 +15,6 @@ import { buildBotCallback, buildBotVerification } from '../builders.js';
 import { createCodec } from '../codec.js';
 import { type HttpResponse, sendRequest, withSearch } from '../http-client.js';
 import { type BotReply, openBotReply } from '../replies.js';
-import { checkKeys, requireString } from '../validate.js';
 import { type DeliveryAttempt, type DeliveryOptions, deliver } from './delivery.js';
 import type { ResponseUrlOptions } from './response-urls.js';
 

@@ -1,6 +1,7 @@
 /** Injected faults, consumed in order per route. */
+
+import { checkKeys } from '@maven/wecom-core';
 import { WeComConfigError } from '@maven/wecom-crypto';
-import { checkKeys } from '../validate.js';
 import { normalizeKey } from './route-key.js';
 
 export interface FaultSpec {

@@ -3,9 +3,9 @@
  * encrypted with the bot's AESKey (IV = key[0..16], PKCS#7 to 32, no frame), URLs valid 5 minutes.
  */
 import { createCipheriv } from 'node:crypto';
+import { checkKeys } from '@maven/wecom-core';
 import { decodeEncodingAESKey, pkcs7Pad, WeComConfigError } from '@maven/wecom-crypto';
 import { randomCode } from '../random.js';
-import { checkKeys } from '../validate.js';
 
 export const MEDIA_URL_TTL_MS = 5 * 60 * 1000;
 

@@ -5,8 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { checkKeys, optionalNumber } from '@maven/wecom-core';
 import { WeComConfigError } from '@maven/wecom-crypto';
-import { checkKeys, optionalNumber } from '../validate.js';
 import { API_ROUTES, type ApiRequest, type ApiState, type SentMessage } from './api-routes.js';
 import { AppDriver, type AppDriverOptions } from './app-driver.js';
 import { AppRegistry, type SimApp, type SimAppOptions } from './apps.js';
@@ -129,13 +129,15 @@ class Simulator implements WeComSimulator {
     if (options.onCall !== undefined && typeof options.onCall !== 'function')
       throw new WeComConfigError('onCall must be a function');
     this.#onCall = options.onCall;
-    const ttl = optionalNumber('startWeComSimulator', 'tokenTtlSeconds', options.tokenTtlSeconds, 7200, 1);
+    const ttl = optionalNumber('startWeComSimulator', 'tokenTtlSeconds', options.tokenTtlSeconds, 7200, {
+      min: 1,
+    });
     this.#maxBody = optionalNumber(
       'startWeComSimulator',
       'maxBodyBytes',
       options.maxBodyBytes,
       2 * 1024 * 1024,
-      1,
+      { min: 1 },
     );
     if (options.users !== undefined && !Array.isArray(options.users))
       throw new WeComConfigError('users must be an array');
@@ -446,7 +448,11 @@ class Simulator implements WeComSimulator {
 /** Starts a simulated WeCom on 127.0.0.1 and an ephemeral port (configurable). */
 export async function startWeComSimulator(options: WeComSimulatorOptions = {}): Promise<WeComSimulator> {
   checkKeys('startWeComSimulator', options, OPTION_KEYS);
-  const port = optionalNumber('startWeComSimulator', 'port', options.port, 0, 0);
+  const port = optionalNumber('startWeComSimulator', 'port', options.port, 0, {
+    min: 0,
+    max: 65535,
+    integer: true,
+  });
   if (!Number.isInteger(port) || port > 65535)
     throw new WeComConfigError('startWeComSimulator: port must be 0..65535');
   const sim = new Simulator(options);

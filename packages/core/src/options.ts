@@ -1,5 +1,5 @@
-/** Eager option validation: unknown keys refused, types checked, messages naming the option (never its value). */
-import { WeComConfigError } from '@maven/wecom-core';
+/** Eager option validation for every package: unknown keys refused, types checked, messages naming the option (never its value). */
+import { WeComConfigError } from './errors.js';
 
 export function checkObject(where: string, value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
