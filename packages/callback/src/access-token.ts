@@ -132,6 +132,8 @@ export class AccessTokenCache {
   readonly #now: () => number;
   readonly #logger: Logger;
   #memory: TokenRecord | undefined;
+  /** Tokens WeCom refused, so a read racing an eviction never takes one back from the Store. */
+  readonly #refused = new Set<string>();
   #inflight: Promise<TokenRecord> | undefined;
   #configError: { error: WeComApiError; until: number } | undefined;
   #fetches = 0;
@@ -178,7 +180,7 @@ export class AccessTokenCache {
   /** A valid token: from memory, the Store, or one shared refresh. */
   async get(): Promise<string> {
     const memory = this.#memory;
-    if (memory !== undefined && this.#now() < memory.refreshAt) return memory.token;
+    if (this.#fresh(memory)) return memory.token;
     if (this.#configError !== undefined) {
       if (this.#now() < this.#configError.until) throw this.#configError.error;
       this.#configError = undefined;
@@ -195,6 +197,8 @@ export class AccessTokenCache {
    */
   async invalidate(token: string): Promise<boolean> {
     let evicted = false;
+    this.#refused.add(token);
+    if (this.#refused.size > 16) this.#refused.delete(this.#refused.values().next().value as string);
     if (this.#memory?.token === token) {
       this.#memory = undefined;
       evicted = true;
@@ -213,7 +217,7 @@ export class AccessTokenCache {
   }
 
   #fresh(record: TokenRecord | undefined): record is TokenRecord {
-    return record !== undefined && this.#now() < record.refreshAt;
+    return record !== undefined && this.#now() < record.refreshAt && !this.#refused.has(record.token);
   }
 
   #remember(record: TokenRecord): TokenRecord {

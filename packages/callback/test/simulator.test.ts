@@ -124,3 +124,26 @@ describe('against the simulated WeCom', () => {
     expect(sim.count('message/send')).toBe(before + 3);
   });
 });
+
+describe('AccessTokenCache eviction race', () => {
+  it('a read racing the eviction of a refused token never takes that token back', async () => {
+    const { AccessTokenCache } = await import('../src/index.js');
+    const { MemoryStore } = await import('@maven/wecom-core');
+    const cache = new AccessTokenCache({
+      corpId: a.corpId,
+      corpSecret: a.corpSecret,
+      agentId: a.agentId,
+      store: new MemoryStore(),
+      http: { baseUrl: sim.url },
+    });
+    const before = sim.count('gettoken');
+    const refused = await cache.get();
+    sim.expireTokens();
+    const evicting = cache.invalidate(refused);
+    const racing = cache.get();
+    await evicting;
+    expect(await racing).not.toBe(refused);
+    expect(await cache.get()).not.toBe(refused);
+    expect(sim.count('gettoken') - before).toBe(2);
+  });
+});
