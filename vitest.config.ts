@@ -3,7 +3,12 @@ import { defineConfig } from 'vitest/config';
 // One project per package (each package has its own vitest.config.ts); coverage is collected for all.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts', 'docs/vitest.config.ts'],
+    projects: [
+      'packages/*/vitest.config.ts',
+      'examples/*/vitest.config.ts',
+      'docs/vitest.config.ts',
+      'test/replicas/vitest.config.ts',
+    ],
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts'],

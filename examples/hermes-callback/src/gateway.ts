@@ -125,7 +125,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     replies.run(send(ctx.chatId, ctx.app.name, ctx.userId, message.msgId, text));
   });
   router.on('denied', (info) => log.info('denied', { app: info.app, user: info.userId }));
-  router.on('duplicate', (info) => log.info('duplicate', { app: info.app, key: info.key }));
+  router.on('duplicate', (info) => log.info('duplicate', { app: info.app, dedupKey: info.key }));
   router.on('error', (error, ctx) => log.error('handler.error', { app: ctx?.app.name, error }));
 
   const listener = toNodeListener(router, {

@@ -54,6 +54,8 @@ type Settle = { used: boolean; reason: ReplyFailureReason };
 export class ResponseUrlOutbox {
   readonly #o: OutboxOptions;
   readonly #abort = new AbortController();
+  /** URLs claimed in this process while the Store was unavailable (bounded). */
+  readonly #localClaims = new Set<string>();
   #closed = false;
 
   constructor(options: OutboxOptions) {
@@ -107,6 +109,14 @@ export class ResponseUrlOutbox {
     };
   }
 
+  #claimLocally(key: string): boolean {
+    if (this.#localClaims.has(key)) return false;
+    this.#localClaims.add(key);
+    if (this.#localClaims.size > 10_000)
+      this.#localClaims.delete(this.#localClaims.values().next().value as string);
+    return true;
+  }
+
   async #send(target: OutboxTarget, payload: ResponseUrlPayload, meta: OutboxMeta): Promise<DeliveryResult> {
     const { store, ttlMs, http, logger } = this.#o;
     if (this.#closed)
@@ -117,10 +127,12 @@ export class ResponseUrlOutbox {
     try {
       claimed = await store.compareAndSet(key, undefined, claim, { ttlMs });
     } catch (cause) {
-      const error = new WeComBotError('store_unavailable', 'the Store failed; response_url not used', {
-        cause,
+      // Fail open, like dedup: the claim holds for this process only, so the user still gets the
+      // answer; another replica could only send too if dedup (also failing open) let it run twice.
+      claimed = this.#claimLocally(key);
+      logger.warn('Store unavailable; response_url claimed in this process only (fail-open)', {
+        error: cause,
       });
-      return this.fail(target, meta, 'store_error', error);
     }
     if (!claimed) {
       const error = new WeComBotError('response_url_used', 'this response_url was already used (single use)');

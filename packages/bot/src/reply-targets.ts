@@ -24,6 +24,8 @@ interface ChatEntry {
 
 /** Recent messages remembered per chat for the chat-level fallback. */
 const CHAT_HISTORY = 10;
+/** Targets also kept in this process, so a reply by msgid still works while the Store is down. */
+const LOCAL_TARGETS = 2000;
 
 function parse<T>(text: string | undefined): T | undefined {
   if (text === undefined) return undefined;
@@ -39,6 +41,7 @@ export class ReplyTargets {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #logger: Logger;
+  readonly #local = new Map<string, ReplyTarget>();
 
   constructor(options: { store: Store; ttlMs: number; now: () => number; logger: Logger }) {
     this.#store = options.store;
@@ -49,6 +52,9 @@ export class ReplyTargets {
 
   /** Remembers a message's response_url; throws only if the per-message write fails. */
   async remember(target: ReplyTarget): Promise<void> {
+    this.#local.delete(target.msgid);
+    this.#local.set(target.msgid, target);
+    if (this.#local.size > LOCAL_TARGETS) this.#local.delete(this.#local.keys().next().value as string);
     await this.#store.set(`target:${target.msgid}`, JSON.stringify(target), { ttlMs: this.#ttlMs });
     const key = `chat:${target.chatId}`;
     // Read-modify-write fenced by compareAndSet: concurrent messages of one chat (or replicas) never lose an entry.
@@ -67,8 +73,21 @@ export class ReplyTargets {
     });
   }
 
+  /**
+   * The message's target from the Store; while the Store fails, this process's own copy (fail-open,
+   * like dedup: the message was received here, so its URL is known here).
+   */
   async byMsgid(msgid: string): Promise<ReplyTarget | undefined> {
-    const target = parse<ReplyTarget>(await this.#store.get(`target:${msgid}`));
+    let target: ReplyTarget | undefined;
+    try {
+      target = parse<ReplyTarget>(await this.#store.get(`target:${msgid}`));
+    } catch (error) {
+      target = this.#local.get(msgid);
+      if (!target) throw error;
+      this.#logger.warn("Store unavailable; using this process's copy of the reply target (fail-open)", {
+        msgid,
+      });
+    }
     return target && target.at + this.#ttlMs > this.#now() ? target : undefined;
   }
 

@@ -279,3 +279,46 @@ describe('close()', () => {
     expect((await post(t.bot, botText({ content: 'x' }))).status).toBe(503);
   });
 });
+
+describe('while the Store is down (fail-open)', () => {
+  /** A MemoryStore whose every operation fails once `down` is set, like a Redis that went away. */
+  function flakyStore() {
+    const inner = new MemoryStore();
+    const state = { down: false };
+    const guard =
+      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+      (...args: A): Promise<R> =>
+        state.down ? Promise.reject(new Error('store unavailable')) : fn(...args);
+    const store = {
+      get: guard(inner.get.bind(inner)),
+      set: guard(inner.set.bind(inner)),
+      setIfAbsent: guard(inner.setIfAbsent.bind(inner)),
+      compareAndSet: guard(inner.compareAndSet.bind(inner)),
+      delete: guard(inner.delete.bind(inner)),
+      compareAndDelete: guard(inner.compareAndDelete.bind(inner)),
+    };
+    return { store, state };
+  }
+
+  it('a reply by msgid is still delivered once, from this process, and a second one is refused', async () => {
+    const { store, state } = flakyStore();
+    const t = setup({ store });
+    const { url, msgid } = await receiveWithUrl(t);
+    state.down = true;
+    const first = await t.bot.reply({ msgid }, 'answer');
+    const second = await t.bot.reply({ msgid }, 'answer again');
+    expect(first.ok).toBe(true);
+    expect(second.ok).toBe(false);
+    expect(second.ok === false && second.reason).toBe('response_url_used');
+    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(t.logs.some((l) => l.level === 'warn' && l.text.includes('fail-open'))).toBe(true);
+  });
+
+  it('a message this process never received is an explicit store error, not a guess', async () => {
+    const { store, state } = flakyStore();
+    const t = setup({ store });
+    state.down = true;
+    const result = await t.bot.reply({ msgid: 'never-seen' }, 'answer');
+    expect(result.ok === false && result.reason).toBe('store_error');
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * A fleet of example processes sharing one Redis: started together, read through their log lines,
+ * stopped together. Outcomes are counted from the simulator's records and the processes' logs,
+ * never from clocks.
+ */
+import { randomBytes } from 'node:crypto';
+import { type StartedExample, startExample } from '../../../examples/test-support/child.js';
+import {
+  getTestRedis,
+  skipWithoutRedis,
+  startOwnRedis,
+  type TestRedis,
+} from '../../../packages/redis/test/redis-server.js';
+
+export type { StartedExample, TestRedis };
+
+export const MAVEN_BOT = 'examples/maven-bot/src/main.ts';
+export const HERMES_CALLBACK = 'examples/hermes-callback/src/main.ts';
+
+/** A running replica and its name in the fleet (A, B, …). */
+export interface Replica extends StartedExample {
+  readonly name: string;
+}
+
+/** Starts `count` processes of one example at once; if one fails, the others are stopped. */
+export async function startFleet(
+  entry: string,
+  count: number,
+  args: (index: number) => string[],
+  env: Record<string, string> = {},
+): Promise<Replica[]> {
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) =>
+      startExample(entry, args(i), { env, timeoutMs: 60_000 }).then((child) =>
+        Object.assign(child, { name: String.fromCharCode(65 + i) }),
+      ),
+    ),
+  );
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (failed) {
+    await stopFleet(running);
+    throw failed.reason;
+  }
+  return running;
+}
+
+export async function stopFleet(fleet: readonly (StartedExample | undefined)[] | undefined): Promise<void> {
+  await Promise.all((fleet ?? []).map((child) => child?.stop('SIGKILL')));
+}
+
+/** Log lines `[name] level: <event> {...}` of one process whose fields contain every `"key":"value"`. */
+export function logLines(
+  child: StartedExample,
+  event: string,
+  fields: Record<string, string> = {},
+): string[] {
+  const wanted = Object.entries(fields).map(([key, value]) => `"${key}":${JSON.stringify(value)}`);
+  return child.stderr.filter(
+    (line) => line.includes(`: ${event}`) && wanted.every((field) => line.includes(field)),
+  );
+}
+
+/** The same, summed over a fleet. */
+export function fleetCount(
+  fleet: readonly StartedExample[],
+  event: string,
+  fields: Record<string, string> = {},
+): number {
+  return fleet.reduce((n, child) => n + logLines(child, event, fields).length, 0);
+}
+
+/** Waits for a log line of `event` with `fields` on one process (no clock involved but a cap). */
+export function waitForLog(
+  child: StartedExample,
+  event: string,
+  fields: Record<string, string> = {},
+  timeoutMs = 20_000,
+): Promise<string> {
+  const wanted = Object.entries(fields).map(([key, value]) => `"${key}":${JSON.stringify(value)}`);
+  const quote = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const pattern = new RegExp(`: ${quote(event)}${wanted.map((w) => `(?=.*${quote(w)})`).join('')}`);
+  return child.waitForLine(pattern, { stream: 'stderr', timeoutMs });
+}
+
+/** Resolves once `check()` holds, re-checked after each `step()` (e.g. one probe request), at most `max` steps. */
+export async function until(
+  what: string,
+  check: () => boolean,
+  step: () => Promise<unknown>,
+  max = 100,
+): Promise<number> {
+  for (let i = 0; i < max; i++) {
+    if (check()) return i;
+    await step();
+  }
+  if (check()) return max;
+  throw new Error(`gave up after ${max} steps waiting for ${what}`);
+}
+
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A short random tag: this run's corp ids, app names and message ids never meet another run's keys. */
+export function runTag(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** A 63-bit message id base, random per run (WeCom's MsgId is a 64-bit integer). */
+export function msgIdBase(): bigint {
+  return BigInt(`0x${randomBytes(8).toString('hex')}`) & 0x3fff_ffff_ffff_0000n;
+}
+
+/**
+ * The shared test Redis (REDIS_URL, else a private redis-server), or undefined when there is none:
+ * the file's tests then skip with one loud line, unless WECOM_REQUIRE_REDIS=1 makes that a failure.
+ */
+export async function sharedRedis(): Promise<TestRedis | undefined> {
+  const redis = await getTestRedis();
+  return skipWithoutRedis(redis) ? undefined : redis;
+}
+
+/** A private Redis this file may kill and restart on the same port (see startOwnRedis). */
+export async function ownRedis(): Promise<TestRedis | undefined> {
+  const redis = await startOwnRedis();
+  return skipWithoutRedis(redis) ? undefined : redis;
+}
