@@ -31,7 +31,7 @@ const ENV = {
 
 /** Bun's binary from its platform package (pnpm runs no install scripts, so `bun`'s own shim is not set up). */
 function bunBinary(): string {
-  const root = createRequire(join(REPO_ROOT, 'package.json'));
+  const root = createRequire(join(REPO_ROOT, 'test', 'runtimes', 'package.json'));
   const wrapper = createRequire(root.resolve('bun/package.json'));
   const dir = dirname(wrapper.resolve(`@oven/bun-${process.platform}-${process.arch}/package.json`));
   const file = join(dir, 'bin', process.platform === 'win32' ? 'bun.exe' : 'bun');
