@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The whole test command: lint, types, unit/integration tests (with coverage), the runtime matrix
-// (Node 20 and 22, Bun, Deno, workerd) and the package checks on packed tarballs.
+// The whole test command: lint, types, unit/integration tests (with coverage), the reliability
+// suite, the runtime matrix (Node 20 and 22, Bun, Deno, workerd) and the package checks on packed
+// tarballs.
 // Each step prints its own output; the summary at the end names every step and its result.
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +18,12 @@ const steps = [
   ['lint', 'biome', ['ci', '.']],
   ['typecheck', node, [tool('typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']],
   ['tests', node, [tool('vitest', 'vitest.mjs'), 'run', '--coverage']],
+  // Load with faults, re-delivery, hostile input, graceful shutdown: servers in child processes.
+  [
+    'reliability',
+    node,
+    [tool('vitest', 'vitest.mjs'), 'run', '--config', 'test/reliability/vitest.config.ts'],
+  ],
   ['runtimes', node, ['scripts/runtimes.mjs']],
   ['packages', node, ['scripts/check-packages.mjs']],
 ];

@@ -1,0 +1,93 @@
+/**
+ * Requests no well-behaved client sends, on raw sockets: absurd Content-Length, bodies larger than
+ * the cap (declared, or chunked without a length), and slow bodies that stall half-way. Resolves
+ * with the status line's code, or 0 when the server closed without answering.
+ */
+import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
+
+export interface RawOptions {
+  port: number;
+  /** Request line and headers, without the final blank line. */
+  head: string;
+  /** Body parts, written in order; `pauseMs` waits before the next part. */
+  parts?: { data: string | Buffer; pauseMs?: number }[];
+  /** Give up after this long (the answer counts as 0). */
+  timeoutMs?: number;
+}
+
+export function rawRequest(options: RawOptions): Promise<number> {
+  return new Promise((done) => {
+    const socket = connect(options.port, '127.0.0.1');
+    let received = '';
+    let settled = false;
+    const finish = (status: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      done(status);
+    };
+    const timer = setTimeout(() => finish(0), options.timeoutMs ?? 30_000);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(received);
+      if (match) finish(Number(match[1]));
+    });
+    // The server may answer (413) and close while we are still writing: the answer counts.
+    socket.on('error', () => {
+      setTimeout(() => finish(0), 50);
+    });
+    socket.on('close', () => setTimeout(() => finish(0), 50));
+    socket.on('connect', async () => {
+      socket.write(`${options.head}\r\n\r\n`);
+      for (const part of options.parts ?? []) {
+        if (settled || socket.destroyed) return;
+        if (part.pauseMs) await new Promise((r) => setTimeout(r, part.pauseMs));
+        if (settled || socket.destroyed) return;
+        socket.write(part.data);
+      }
+    });
+  });
+}
+
+export interface SimpleResponse {
+  status: number;
+  body: string;
+}
+
+/** A keep-alive client for the flood: one request, status and body (status 0 on a network error). */
+export function createFloodClient(port: number, sockets: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const send = (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | Buffer,
+  ): Promise<SimpleResponse> =>
+    new Promise((done) => {
+      const payload = typeof body === 'string' ? Buffer.from(body) : body;
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent,
+          headers: { ...headers, 'content-length': String(payload.length) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', () => done({ status: res.statusCode ?? 0, body: '' }));
+        },
+      );
+      req.on('error', () => done({ status: 0, body: '' }));
+      req.end(payload);
+    });
+  return { send, close: () => agent.destroy() };
+}
