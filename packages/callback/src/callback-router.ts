@@ -148,6 +148,9 @@ export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implement
   readonly #deduper: Deduper;
   readonly #allow: AllowCheck;
   readonly #tracker = new TaskTracker();
+  /** Active sends in flight, aborted when close() runs out of time. */
+  readonly #inflight = new Set<AbortController>();
+  #aborting = false;
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #wrappers = new WeakMap<AnyListener, AnyListener>();
@@ -230,7 +233,13 @@ export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implement
       onPost: (request, context) => this.#onPost(request, context),
       onClose: async (timeoutMs) => {
         const left = await this.#tracker.drain(timeoutMs);
-        if (left > 0) this.#logger.warn('closed with replies still in flight', { left });
+        if (left === 0) return;
+        // Out of time: abort what is left, so each reply is reported (reply.failed, code 'closed')
+        // instead of finishing unseen after the process has moved on.
+        this.#logger.warn('closing with replies still in flight; aborting them', { left });
+        this.#aborting = true;
+        for (const controller of this.#inflight) controller.abort();
+        await this.#tracker.drain(1000);
       },
     });
   }
@@ -442,6 +451,13 @@ export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implement
       track: (task) => this.#tracker.run(task, context.waitUntil),
       delivered: (info) => this.#notify('reply.delivered', info),
       failed: (info) => this.#replyFailed(info),
+      abortable: () => {
+        const controller = new AbortController();
+        // After close() gave up waiting, a reply that starts now is refused at once (and reported).
+        if (this.#aborting) controller.abort();
+        this.#inflight.add(controller);
+        return { signal: controller.signal, done: () => this.#inflight.delete(controller) };
+      },
     });
     const outcomes: unknown[] = [];
     const saved = this.#collector;

@@ -3,7 +3,7 @@
  * is kept for the HTTP response (passive); once the router has answered, replies go out actively
  * through the app that received the callback (its token, its agentid).
  */
-import { WeComConfigError } from '@maven/wecom-core';
+import { WeComConfigError, WeComError } from '@maven/wecom-core';
 import type { AppInfo } from './app-config.js';
 import type { InboundCallback } from './callback-types.js';
 import { WeComTargetError } from './errors.js';
@@ -19,6 +19,8 @@ export interface ReplySessionOptions<C extends InboundCallback> {
   track: <T>(task: Promise<T>) => Promise<T>;
   delivered: (info: ReplyDeliveredInfo) => void;
   failed: (info: ReplyFailedInfo) => void;
+  /** One abort handle per active send, so the router can stop what is left when it closes. */
+  abortable: () => { signal: AbortSignal; done: () => void };
 }
 
 export class ReplySession<C extends InboundCallback = InboundCallback> implements CallbackContext<C> {
@@ -92,7 +94,9 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
 
   async #sendActive(reply: PassiveReply): Promise<ReplyOutcome> {
     const base = { app: this.app.name, chatId: this.chatId, via: 'active' as const, replyType: reply.type };
+    const { signal, done } = this.#options.abortable();
     try {
+      if (signal.aborted) throw signal.reason;
       const api = this.api;
       if (api === undefined) {
         throw new WeComConfigError(`app "${this.app.name}" has no corpSecret: it cannot send active replies`);
@@ -100,7 +104,7 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
       let msgids: string[] = [];
       const message = activeEquivalent(reply);
       if (message !== undefined) {
-        msgids = (await api.send({ touser: this.userId, message })).msgids;
+        msgids = (await api.send({ touser: this.userId, message, signal })).msgids;
       } else {
         const cb = this.callback;
         const code = cb.kind === 'event' && 'responseCode' in cb ? cb.responseCode : '';
@@ -110,21 +114,36 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
             `${reply.type} needs a template card callback with a ResponseCode`,
           );
         }
-        await api.updateTemplateCard({
-          response_code: code,
-          userids: [this.userId],
-          ...(reply.type === 'update_button'
-            ? { button: { replace_name: reply.replaceName } }
-            : reply.type === 'update_template_card'
-              ? { template_card: reply.templateCard }
-              : {}),
-        });
+        await api.updateTemplateCard(
+          {
+            response_code: code,
+            userids: [this.userId],
+            ...(reply.type === 'update_button'
+              ? { button: { replace_name: reply.replaceName } }
+              : reply.type === 'update_template_card'
+                ? { template_card: reply.templateCard }
+                : {}),
+          },
+          { signal },
+        );
       }
       this.#options.delivered({ ...base, msgids });
       return { via: 'active', msgids };
-    } catch (error) {
+    } catch (caught) {
+      const error = signal.aborted
+        ? new WeComError(
+            'closed',
+            'the router closed before this reply was sent (it may have reached WeCom)',
+            {
+              cause: caught,
+              status: 503,
+            },
+          )
+        : caught;
       this.#options.failed({ ...base, error });
       throw error;
+    } finally {
+      done();
     }
   }
 }

@@ -35,6 +35,7 @@ import {
   resolveRateLimit,
   sleep,
   TOKEN_ERRCODES,
+  untilAborted,
 } from './errcodes.js';
 import { WeComMessageError } from './errors.js';
 import {
@@ -96,6 +97,8 @@ export interface SendOptions {
    * (else on a code-point boundary), in order. Default true; false sends it whole (WeCom truncates).
    */
   split?: boolean;
+  /** Aborts the send (e.g. on shutdown); an aborted send may still have reached WeCom. */
+  signal?: AbortSignal;
 }
 
 export interface SendResult {
@@ -180,6 +183,7 @@ const SEND_KEYS = [
   'enable_duplicate_check',
   'duplicate_check_interval',
   'split',
+  'signal',
 ] as const;
 
 function ids(where: string, value: Recipients | Departments | undefined, max: number): string | undefined {
@@ -247,7 +251,7 @@ export class WeComApi {
    */
   async call<T extends ApiResult = ApiResult>(path: string, options: CallOptions = {}): Promise<T> {
     const pass = [...TOKEN_ERRCODES, ...RATE_LIMIT_ERRCODES, ...(options.passErrcodes ?? [])];
-    return this.#withToken(path, (token) =>
+    return this.#withToken(path, options.signal, (token) =>
       this.#http.call<T>(path, {
         ...options,
         query: { ...options.query, access_token: token },
@@ -256,11 +260,15 @@ export class WeComApi {
     );
   }
 
-  async #withToken<T extends ApiResult>(path: string, attempt: (token: string) => Promise<T>): Promise<T> {
+  async #withToken<T extends ApiResult>(
+    path: string,
+    signal: AbortSignal | undefined,
+    attempt: (token: string) => Promise<T>,
+  ): Promise<T> {
     let refreshed = false;
     let limited = 0;
     for (;;) {
-      const token = await this.tokens.get();
+      const token = await untilAborted(this.tokens.get(), signal);
       const result = await attempt(token);
       const errcode = Number(result.errcode ?? 0);
       if (TOKEN_ERRCODES.includes(errcode)) {
@@ -276,7 +284,7 @@ export class WeComApi {
           throw new WeComApiError(errcode, String(result.errmsg ?? ''), path);
         const wait = rateLimitDelay(limited, this.#rateLimit);
         this.#logger.warn('WeCom rate limit; backing off', { path, errcode, waitMs: wait });
-        await sleep(wait);
+        await sleep(wait, signal);
         continue;
       }
       return result;
@@ -324,7 +332,13 @@ export class WeComApi {
       };
       for (const [k, v] of Object.entries(extras)) if (v !== undefined) body[k] = v;
       for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
-      results.push(await this.call('/cgi-bin/message/send', { method: 'POST', json: body }));
+      results.push(
+        await this.call('/cgi-bin/message/send', {
+          method: 'POST',
+          json: body,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
     }
     return combine(results);
   }
@@ -379,7 +393,7 @@ export class WeComApi {
     const path = '/cgi-bin/media/get';
     const protocol = new URL(this.#http.baseUrl).protocol;
     let file: MediaFile | undefined;
-    await this.#withToken(path, async (token) => {
+    await this.#withToken(path, undefined, async (token) => {
       const url = this.#http.url(path, { access_token: token, media_id: mediaId }).toString();
       const got = await this.#http.download(url, {
         maxBytes,
@@ -408,7 +422,10 @@ export class WeComApi {
   }
 
   /** message/update_template_card: a response_code can be used once, within 72 h. */
-  async updateTemplateCard(options: UpdateTemplateCardOptions): Promise<UpdateTemplateCardResult> {
+  async updateTemplateCard(
+    options: UpdateTemplateCardOptions,
+    call: { signal?: AbortSignal } = {},
+  ): Promise<UpdateTemplateCardResult> {
     checkKeys('updateTemplateCard', options, [
       'response_code',
       'userids',
@@ -434,7 +451,11 @@ export class WeComApi {
     if (options.enable_id_trans !== undefined) body.enable_id_trans = flag(options.enable_id_trans);
     if (options.button !== undefined) body.button = { replace_name: options.button.replace_name };
     if (options.template_card !== undefined) body.template_card = options.template_card;
-    const result = await this.call('/cgi-bin/message/update_template_card', { method: 'POST', json: body });
+    const result = await this.call('/cgi-bin/message/update_template_card', {
+      method: 'POST',
+      json: body,
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
     return {
       invaliduser: split(result.invaliduser),
       invalidparty: split(result.invalidparty),

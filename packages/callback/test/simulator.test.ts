@@ -147,3 +147,44 @@ describe('AccessTokenCache eviction race', () => {
     expect(sim.count('gettoken') - before).toBe(2);
   });
 });
+
+describe('close() with replies still in flight', () => {
+  it('aborts them when the timeout runs out and reports each as reply.failed (closed), none later', async () => {
+    const { buildAppCallback, appText } = await import('@maven/wecom-testing');
+    const app = makeApp();
+    const local = await startWeComSimulator({
+      apps: [{ name: app.name, corpId: app.corpId, corpSecret: app.corpSecret, agentId: app.agentId }],
+    });
+    try {
+      local.inject({ path: 'message/send', delayMs: 3000 });
+      const closing = new CallbackRouter({ apps: [app], deadlineMs: 50, http: { baseUrl: local.url } });
+      const events: string[] = [];
+      closing.on('reply.delivered', () => events.push('delivered'));
+      closing.on('reply.failed', (info) => events.push(`failed:${(info.error as { code?: string }).code}`));
+      const answered = deferred();
+      closing.on('text', async (_message, ctx) => {
+        await answered.promise; // reply only after the router has acknowledged: an active send
+        await ctx.reply('late').catch(() => undefined);
+      });
+      const request = buildAppCallback({
+        token: app.token,
+        encodingAESKey: app.encodingAESKey,
+        corpId: app.corpId,
+        agentId: app.agentId,
+        message: appText({ content: 'hi', from: 'u1', corpId: app.corpId, agentId: app.agentId }),
+      });
+      const response = await closing.receive({
+        method: 'POST',
+        url: `/wecom/callback${request.search}`,
+        body: request.body,
+      });
+      expect(response.status).toBe(200);
+      answered.resolve();
+      await local.waitForCall('message/send');
+      await closing.close({ timeoutMs: 100 });
+      expect(events).toEqual(['failed:closed']);
+    } finally {
+      await local.close();
+    }
+  });
+});
