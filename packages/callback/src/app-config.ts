@@ -42,6 +42,8 @@ export interface ResolvedApp {
   readonly info: AppInfo;
   readonly crypto: WeComCrypto;
   readonly corpSecret: string | undefined;
+  /** Apps with the same token sign identically; routing hashes once per token (never logged). */
+  readonly token: string;
 }
 
 export interface CryptoSettings {
@@ -100,6 +102,7 @@ function resolveApp(where: string, value: unknown, settings: CryptoSettings): Re
     info: Object.freeze({ name, corpId, agentId, canSend: corpSecret !== undefined }),
     crypto,
     corpSecret,
+    token: raw.token as string,
   };
 }
 

@@ -1,11 +1,22 @@
 /**
- * Which app a POST callback belongs to. The signature is computed for every candidate (never
- * "first match wins"); one match routes; several are narrowed by the decrypted ToUserName (corp)
- * and AgentID; zero is 401 and a remaining tie is refused (400 ambiguous_app). One app's failure
- * never stops the others from being tried.
+ * Which app a POST callback belongs to. Every candidate's signature counts (never "first match
+ * wins"); one match routes; several are narrowed by the decrypted ToUserName (corp) and AgentID;
+ * zero is 401 and a remaining tie is refused (400 ambiguous_app). One app's failure never stops the
+ * others from being tried.
+ *
+ * The signature depends only on the token, so apps are grouped by token and each group is hashed
+ * once, compared in constant time without throwing. The group of the app the envelope names in
+ * clear (ToUserName, AgentID) is tried first: when it matches, no other group can match (that
+ * would take a SHA-1 collision), so a valid callback costs one hash however many apps there are.
  */
 import { isWeComError, type Logger, WeComRequestError } from '@maven/wecom-core';
-import { type InboundEnvelope, parseXml, type XmlObject, xmlText } from '@maven/wecom-crypto';
+import {
+  type InboundEnvelope,
+  parseXml,
+  timingSafeEqualString,
+  type XmlObject,
+  xmlText,
+} from '@maven/wecom-crypto';
 import type { ResolvedApp } from './app-config.js';
 
 export interface SignedQuery {
@@ -35,6 +46,48 @@ function addressedTo(app: ResolvedApp, xml: XmlObject, envelope: InboundEnvelope
   return agent === '' || agent === String(app.info.agentId);
 }
 
+interface Groups {
+  /** Candidates grouped by token, in configuration order. */
+  all: ResolvedApp[][];
+  /** `corpId` and `corpId:agentId` → the group holding that app (a hint only: unsigned). */
+  byAddress: Map<string, ResolvedApp[]>;
+}
+
+/** Computed once per candidate list (the router's lists are stable). */
+const groupsOf = new WeakMap<readonly ResolvedApp[], Groups>();
+
+function tokenGroups(candidates: readonly ResolvedApp[]): Groups {
+  let groups = groupsOf.get(candidates);
+  if (!groups) {
+    const byToken = new Map<string, ResolvedApp[]>();
+    const byAddress = new Map<string, ResolvedApp[]>();
+    for (const app of candidates) {
+      let group = byToken.get(app.token);
+      if (group) group.push(app);
+      else {
+        group = [app];
+        byToken.set(app.token, group);
+      }
+      byAddress.set(`${app.info.corpId}:${app.info.agentId}`, group);
+      if (!byAddress.has(app.info.corpId)) byAddress.set(app.info.corpId, group);
+    }
+    groups = { all: [...byToken.values()], byAddress };
+    groupsOf.set(candidates, groups);
+  }
+  return groups;
+}
+
+/** The group of the app the envelope names in clear text first (the likely match), then the rest. */
+function hintedFirst(groups: Groups, envelope: InboundEnvelope): ResolvedApp[][] {
+  const corp = envelope.toUserName;
+  if (corp === undefined || groups.all.length < 2) return groups.all;
+  const agent = (envelope.agentId ?? '').trim();
+  const hinted = groups.byAddress.get(agent === '' ? corp : `${corp}:${agent}`);
+  return hinted === undefined || hinted === groups.all[0]
+    ? groups.all
+    : [hinted, ...groups.all.filter((g) => g !== hinted)];
+}
+
 export async function routeCallback(
   candidates: readonly ResolvedApp[],
   query: SignedQuery,
@@ -43,16 +96,22 @@ export async function routeCallback(
 ): Promise<RoutedCallback> {
   const matched: ResolvedApp[] = [];
   let stale: unknown;
-  for (const app of candidates) {
+  for (const group of hintedFirst(tokenGroups(candidates), envelope)) {
+    const first = group[0]!;
     try {
-      await app.crypto.verifySignature({ ...query, encrypt: envelope.encrypt });
-      matched.push(app);
+      const expected = await first.crypto.signature(query.timestamp, query.nonce, envelope.encrypt);
+      if (!timingSafeEqualString(expected, query.signature)) continue;
+      // The same check again, now with the timestamp window (it throws when stale).
+      await first.crypto.verifySignature({ ...query, encrypt: envelope.encrypt });
+      matched.push(...group);
+      break;
     } catch (error) {
-      // The signature matched but the timestamp is outside the window: remember, keep looking.
       if (isCrypto(error, 'timestamp_out_of_window')) stale ??= error;
-      else if (!isCrypto(error, 'signature_mismatch')) {
-        options.logger.warn('signature check failed unexpectedly for one app', { app: app.info.name, error });
-      }
+      else
+        options.logger.warn('signature check failed unexpectedly for one app', {
+          app: first.info.name,
+          error,
+        });
     }
   }
   if (matched.length === 0) {

@@ -235,3 +235,35 @@ describe('misconfiguration fails the constructor, naming the app and never its s
     expect(JSON.stringify(router)).not.toContain(rest.token);
   });
 });
+
+describe('routing many apps on one endpoint', () => {
+  const corpId = makeApp().corpId;
+  const apps = Array.from({ length: 100 }, () => makeApp({ corpId }));
+
+  it('routes to the app whose signature matches, among 100', async () => {
+    const router = new CallbackRouter({ apps });
+    const names = routedNames(router);
+    for (const target of [apps[99]!, apps[0]!, apps[42]!]) {
+      expect((await post(router, callbackFor(target, textXml(target, 'hi')))).status).toBe(200);
+    }
+    expect(names).toEqual([apps[99]!.name, apps[0]!.name, apps[42]!.name]);
+  });
+
+  it('a clear-text AgentID naming another app is only a hint: the signature still decides', async () => {
+    const router = new CallbackRouter({ apps });
+    const names = routedNames(router);
+    const target = apps[99]!;
+    const forged = callbackFor(target, textXml(target, 'hi'), { agentId: apps[0]!.agentId });
+    expect((await post(router, forged)).status).toBe(200);
+    expect(names).toEqual([target.name]);
+  });
+
+  it('apps sharing a token are all candidates, then narrowed by the decrypted AgentID', async () => {
+    const shared = makeApp({ corpId });
+    const twin = makeApp({ corpId, token: shared.token, encodingAESKey: shared.encodingAESKey });
+    const router = new CallbackRouter({ apps: [...apps.slice(0, 10), shared, twin] });
+    const names = routedNames(router);
+    expect((await post(router, callbackFor(twin, textXml(twin, 'to the twin')))).status).toBe(200);
+    expect(names).toEqual([twin.name]);
+  });
+});
