@@ -53,7 +53,8 @@ type Settle = { used: boolean; reason: ReplyFailureReason };
 
 export class ResponseUrlOutbox {
   readonly #o: OutboxOptions;
-  readonly #abort = new AbortController();
+  /** One controller per send in flight (a shared signal would gather a listener per send). */
+  readonly #inflight = new Set<AbortController>();
   /** URLs claimed in this process while the Store was unavailable (bounded). */
   readonly #localClaims = new Set<string>();
   #closed = false;
@@ -83,7 +84,7 @@ export class ResponseUrlOutbox {
   /** Refuses new sends and aborts those in flight (they report `closed`). */
   close(): void {
     this.#closed = true;
-    this.#abort.abort();
+    for (const controller of this.#inflight) controller.abort();
   }
 
   /** A failure that never reached the network, reported like any other. */
@@ -138,12 +139,14 @@ export class ResponseUrlOutbox {
       const error = new WeComBotError('response_url_used', 'this response_url was already used (single use)');
       return this.fail(target, meta, 'response_url_used', error);
     }
+    const controller = new AbortController();
+    this.#inflight.add(controller);
     try {
       await http.call(target.url, {
         method: 'POST',
         json: payload,
         idempotent: false,
-        signal: this.#abort.signal,
+        signal: controller.signal,
       });
     } catch (caught) {
       const error = caught as WeComError;
@@ -152,6 +155,8 @@ export class ResponseUrlOutbox {
         (e: unknown) => logger.warn('could not record response_url state', { error: e }),
       );
       return this.fail(target, meta, this.#closed ? 'closed' : settle.reason, error);
+    } finally {
+      this.#inflight.delete(controller);
     }
     await store
       .set(key, 'used', { ttlMs })

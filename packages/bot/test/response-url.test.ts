@@ -322,3 +322,21 @@ describe('while the Store is down (fail-open)', () => {
     expect(result.ok === false && result.reason).toBe('store_error');
   });
 });
+
+describe('many replies in flight', () => {
+  it('20 concurrent response_url sends raise no MaxListenersExceededWarning and all deliver', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const t = setup();
+      const targets = await Promise.all(Array.from({ length: 20 }, () => receiveWithUrl(t)));
+      const results = await Promise.all(targets.map(({ msgid }) => t.bot.reply({ msgid }, 'answer')));
+      expect(results.filter((r) => r.ok)).toHaveLength(20);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((name) => name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
