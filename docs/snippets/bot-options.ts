@@ -8,7 +8,7 @@ const bot = new WeComBot({
   // receiveId: '', // unset: not enforced; any string ('' too) is enforced (400 on mismatch)
   // aibotId: 'aib…', // unset; when set: callbacks of other bots refused, Store keys scoped by it
   path: '/wecom/bot', // or a list; undefined = any path
-  store: new MemoryStore({ maxEntries: 50_000 }), // default; @maven/wecom-redis for replicas
+  store: new MemoryStore({ maxEntries: 100_000 }), // like the default (which warns when full); @maven/wecom-redis for replicas
   allowFrom: [], // sender userids, trimmed, exact; empty = everyone; checked before dedup
   dedupTtlMs: 300_000, // how long a msgid is remembered
   deadlineMs: 4000, // time listeners get before the callback is answered (< 5000)

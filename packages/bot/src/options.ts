@@ -1,8 +1,9 @@
 /** Bot options: the one place where defaults live and config is checked, eagerly, at construction. */
 import {
+  createConsoleLogger,
+  createDefaultStore,
   type HttpClientOptions,
   type Logger,
-  MemoryStore,
   type RetryPolicy,
   type Store,
   WeComConfigError,
@@ -262,7 +263,12 @@ export function resolveOptions(options: WeComBotOptions): ResolvedOptions {
     receiveId: options.receiveId,
     aibotId: options.aibotId,
     paths,
-    store: options.store ?? new MemoryStore(),
+    store:
+      options.store ??
+      createDefaultStore({
+        logger: options.logger ?? createConsoleLogger({ level: 'warn', name: 'wecom-bot' }),
+        ...(options.now ? { now: options.now } : {}),
+      }),
     allowFrom,
     dedupTtlMs: positive('dedupTtlMs', options.dedupTtlMs, 300_000),
     deadlineMs,

@@ -5,6 +5,7 @@
  */
 import {
   checkKeys,
+  createDefaultStore,
   createWebhookHandler,
   Deduper,
   emptyResponse,
@@ -13,7 +14,6 @@ import {
   healthResponse,
   type InboundRequest,
   type Logger,
-  MemoryStore,
   optionalFunction,
   optionalNumber,
   type ReceiveContext,
@@ -191,7 +191,9 @@ export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implement
       ...(options.timestampWindow === undefined ? {} : { timestampWindow: options.timestampWindow }),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
-    const store = options.store ?? new MemoryStore();
+    const store =
+      options.store ??
+      createDefaultStore({ logger: this.#logger, ...(options.now ? { now: options.now } : {}) });
     const http = resolved.some((a) => a.corpSecret !== undefined)
       ? new HttpClient({ logger: this.#logger, ...(options.http ?? {}) })
       : undefined;

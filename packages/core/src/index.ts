@@ -1,4 +1,5 @@
 export * from './dedup.js';
+export * from './default-store.js';
 export * from './errors.js';
 export * from './fetch-handler.js';
 export * from './handler.js';

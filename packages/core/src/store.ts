@@ -40,6 +40,11 @@ export interface MemoryStoreOptions {
   maxTtlMs?: number;
   /** Clock for TTLs (ms), for tests. */
   now?: () => number;
+  /**
+   * Called when the size bound pushes out an entry whose TTL has not run out (a dedup mark, a
+   * stream state): the store is too small for the traffic. Expired entries going out are not reported.
+   */
+  onEvict?: (info: { key: string; remainingMs: number }) => void;
 }
 
 interface Entry {
@@ -57,6 +62,7 @@ export class MemoryStore implements Store {
   // millisecond of real time and treats a start time of 0 as "no TTL", both wrong for an injected clock.
   readonly #cache: LRUCache<string, Entry>;
   readonly #maxTtl: number;
+  #evictions = 0;
   readonly #now: () => number;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -70,7 +76,24 @@ export class MemoryStore implements Store {
       throw new WeComConfigError('now must be a function');
     this.#maxTtl = maxTtl;
     this.#now = options.now ?? Date.now;
-    this.#cache = new LRUCache<string, Entry>({ max });
+    if (options.onEvict !== undefined && typeof options.onEvict !== 'function')
+      throw new WeComConfigError('onEvict must be a function');
+    const onEvict = options.onEvict;
+    this.#cache = new LRUCache<string, Entry>({
+      max,
+      dispose: (entry, key, reason) => {
+        if (reason !== 'evict') return;
+        const remainingMs = entry.expires - this.#now();
+        if (remainingMs <= 0) return;
+        this.#evictions++;
+        onEvict?.({ key, remainingMs });
+      },
+    });
+  }
+
+  /** How many entries the size bound pushed out before their TTL ran out (see `onEvict`). */
+  get evictions(): number {
+    return this.#evictions;
   }
 
   /** Number of entries held, at most `maxEntries` (expired ones may be counted until touched or evicted). */

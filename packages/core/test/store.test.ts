@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createDefaultStore,
   Deduper,
   type Logger,
   MemoryStore,
@@ -233,5 +234,34 @@ describe('Deduper', () => {
     expect(() => new Deduper({ store, ttlMs: 0 })).toThrow(WeComConfigError);
     expect(() => new Deduper({ store, ttlMs: Number.NaN })).toThrow(WeComConfigError);
     expect(() => new Deduper({} as never)).toThrow(WeComConfigError);
+  });
+});
+
+describe('MemoryStore eviction of live entries', () => {
+  it('counts and reports entries pushed out before their TTL, not expired ones', async () => {
+    let now = 0;
+    const evicted: string[] = [];
+    const store = new MemoryStore({ maxEntries: 3, now: () => now, onEvict: ({ key }) => evicted.push(key) });
+    for (const key of ['a', 'b', 'c', 'd', 'e']) await store.set(key, '1', { ttlMs: 1000 });
+    expect(store.size).toBe(3);
+    expect(evicted).toEqual(['a', 'b']);
+    expect(store.evictions).toBe(2);
+    now = 5000; // c, d, e have expired: pushing them out is not a loss
+    for (const key of ['f', 'g', 'h']) await store.set(key, '1', { ttlMs: 1000 });
+    expect(store.evictions).toBe(2);
+  });
+
+  it('the default store of a bot or router warns at most once a minute when it evicts live entries', async () => {
+    let now = 0;
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+    const store = createDefaultStore({ logger, maxEntries: 2, now: () => now });
+    for (let i = 0; i < 10; i++) await store.set(`k${i}`, '1', { ttlMs: 600_000 });
+    expect(store.evictions).toBe(8);
+    expect(warnings).toHaveLength(1);
+    now = 61_000;
+    await store.set('late', '1', { ttlMs: 600_000 });
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('@maven/wecom-redis');
   });
 });
