@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { MemoryStore, toNodeListener, type WeComResponse } from '@maven/wecom-core';
 import { decodeEncodingAESKey, pkcs7Pad } from '@maven/wecom-crypto';
 import { type BotReply, buildBotCallback, decryptBotReply } from '@maven/wecom-testing';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type DeliveryResult, WeComBot, type WeComBotOptions } from '../src/index.js';
 
 export const TOKEN = 'bot-test-token-QDG6eK';
@@ -267,4 +268,31 @@ export function freshStore(): MemoryStore {
 
 export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * The shared hooks of a bot test file: one fake WeCom (response_url and media CDN) for the file,
+ * and every bot made with `setup()` closed after each test.
+ */
+export function botSuite(closeTimeoutMs = 2000): { readonly wecom: FakeWeCom; setup: typeof makeBot } {
+  let wecom: FakeWeCom | undefined;
+  const bots: TestBot[] = [];
+  beforeAll(async () => {
+    wecom = await startFakeWeCom();
+  });
+  afterAll(() => wecom?.close());
+  afterEach(async () => {
+    await Promise.all(bots.splice(0).map((t) => t.bot.close({ timeoutMs: closeTimeoutMs })));
+  });
+  return {
+    get wecom(): FakeWeCom {
+      if (!wecom) throw new Error('botSuite: the fake WeCom is not started yet');
+      return wecom;
+    },
+    setup(options = {}) {
+      const t = makeBot(options);
+      bots.push(t);
+      return t;
+    },
+  };
 }

@@ -1,33 +1,10 @@
 import { botFile, botImage, botMixed, botText } from '@maven/wecom-testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MediaFile } from '../src/index.js';
-import {
-  encryptMedia,
-  type FakeWeCom,
-  fakePng,
-  gate,
-  makeBot,
-  OTHER_KEY,
-  post,
-  startFakeWeCom,
-  type TestBot,
-} from './helpers.js';
+import { botSuite, encryptMedia, fakePng, gate, OTHER_KEY, post } from './helpers.js';
 
-let cdn: FakeWeCom;
-const bots: TestBot[] = [];
-beforeAll(async () => {
-  cdn = await startFakeWeCom();
-});
-afterAll(() => cdn.close());
-afterEach(async () => {
-  await Promise.all(bots.splice(0).map((t) => t.bot.close({ timeoutMs: 2000 })));
-});
-
-function setup(options: Parameters<typeof makeBot>[0] = {}): TestBot {
-  const t = makeBot(options);
-  bots.push(t);
-  return t;
-}
+const suite = botSuite(2000);
+const setup = suite.setup;
 
 const PDF = new TextEncoder().encode('%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n');
 let n = 0;
@@ -46,7 +23,10 @@ describe('media download', () => {
   it('ctx.downloadMedia(): an encrypted image is decrypted and sniffed from its bytes', async () => {
     const t = setup();
     const png = fakePng(5000);
-    const url = cdn.putMedia(name(), { bytes: encryptMedia(png), contentType: 'application/octet-stream' });
+    const url = suite.wecom.putMedia(name(), {
+      bytes: encryptMedia(png),
+      contentType: 'application/octet-stream',
+    });
     const got = gate<MediaFile>();
     t.bot.on('image', async (_m, ctx) => {
       got.open(await ctx.downloadMedia());
@@ -61,7 +41,7 @@ describe('media download', () => {
 
   it('bot.downloadMedia(): a file with its name from Content-Disposition', async () => {
     const t = setup();
-    const url = cdn.putMedia(name(), {
+    const url = suite.wecom.putMedia(name(), {
       bytes: encryptMedia(PDF),
       headers: { 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent('报告.pdf')}` },
     });
@@ -81,7 +61,7 @@ describe('media download', () => {
   it('a per-item aeskey is used instead of the bot key', async () => {
     const t = setup();
     const png = fakePng(100);
-    const url = cdn.putMedia(name(), { bytes: encryptMedia(png, OTHER_KEY) });
+    const url = suite.wecom.putMedia(name(), { bytes: encryptMedia(png, OTHER_KEY) });
     const file = await t.bot.downloadMedia({ kind: 'image', url, aeskey: `${OTHER_KEY}=` });
     expect(file.mime).toBe('image/png');
     expect(await codeOf(t.bot.downloadMedia({ kind: 'image', url }))).toBe('media_decrypt_failed');
@@ -90,11 +70,11 @@ describe('media download', () => {
   it('unknown bytes fall back to Content-Type, then application/octet-stream', async () => {
     const t = setup();
     const bytes = new TextEncoder().encode('just some plain words, nothing magic');
-    const typed = cdn.putMedia(name(), {
+    const typed = suite.wecom.putMedia(name(), {
       bytes: encryptMedia(bytes),
       contentType: 'text/plain; charset=utf-8',
     });
-    const untyped = cdn.putMedia(name(), { bytes: encryptMedia(bytes) });
+    const untyped = suite.wecom.putMedia(name(), { bytes: encryptMedia(bytes) });
     expect((await t.bot.downloadMedia(typed)).mime).toBe('text/plain');
     expect((await t.bot.downloadMedia(untyped)).mime).toBe('application/octet-stream');
   });
@@ -103,8 +83,8 @@ describe('media download', () => {
     const t = setup();
     const a = fakePng(80);
     const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xdb, 0, 1, 2, 3]);
-    const ua = cdn.putMedia(name(), { bytes: encryptMedia(a) });
-    const ub = cdn.putMedia(name(), { bytes: encryptMedia(jpeg) });
+    const ua = suite.wecom.putMedia(name(), { bytes: encryptMedia(a) });
+    const ub = suite.wecom.putMedia(name(), { bytes: encryptMedia(jpeg) });
     const got = gate<MediaFile[]>();
     t.bot.on('mixed', async (_m, ctx) => {
       got.open(await ctx.downloadAllMedia());
@@ -116,17 +96,17 @@ describe('media download', () => {
   it('oversize media is refused: declared Content-Length and streamed without one', async () => {
     const t = setup({ media: { protocols: ['http:'], maxBytes: 4096 } });
     const big = encryptMedia(fakePng(200_000));
-    const declared = cdn.putMedia(name(), { bytes: big });
-    const streamed = cdn.putMedia(name(), { bytes: big, contentLength: false });
+    const declared = suite.wecom.putMedia(name(), { bytes: big });
+    const streamed = suite.wecom.putMedia(name(), { bytes: big, contentLength: false });
     expect(await codeOf(t.bot.downloadMedia(declared))).toBe('media_too_large');
     expect(await codeOf(t.bot.downloadMedia(streamed))).toBe('media_too_large');
-    const small = cdn.putMedia(name(), { bytes: encryptMedia(fakePng(1000)), contentLength: false });
+    const small = suite.wecom.putMedia(name(), { bytes: encryptMedia(fakePng(1000)), contentLength: false });
     expect((await t.bot.downloadMedia(small)).mime).toBe('image/png');
   });
 
   it('http media URLs are refused by default; hosts can be restricted', async () => {
     const strict = setup({ media: {} });
-    const url = cdn.putMedia(name(), { bytes: encryptMedia(fakePng()) });
+    const url = suite.wecom.putMedia(name(), { bytes: encryptMedia(fakePng()) });
     const error = await strict.bot.downloadMedia(url).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'media_url_forbidden', name: 'WeComBotError' });
     const hosts = setup({ media: { protocols: ['http:', 'https:'], hosts: ['.myqcloud.com'] } });
@@ -148,11 +128,11 @@ describe('media download', () => {
 
   it('download and decrypt failures are typed errors, never the encrypted URL', async () => {
     const t = setup();
-    const missing = `${cdn.url}/media/does-not-exist`;
+    const missing = `${suite.wecom.url}/media/does-not-exist`;
     expect(await codeOf(t.bot.downloadMedia(missing))).toBe('media_download_failed');
-    const plain = cdn.putMedia(name(), { bytes: fakePng(100) });
+    const plain = suite.wecom.putMedia(name(), { bytes: fakePng(100) });
     expect(await codeOf(t.bot.downloadMedia(plain))).toBe('media_decrypt_failed');
-    const odd = cdn.putMedia(name(), { bytes: new Uint8Array(77) });
+    const odd = suite.wecom.putMedia(name(), { bytes: new Uint8Array(77) });
     expect(await codeOf(t.bot.downloadMedia(odd))).toBe('media_decrypt_failed');
   });
 

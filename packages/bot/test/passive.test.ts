@@ -1,33 +1,10 @@
 import { botEvent, botText, botVoice, buildBotCallback } from '@maven/wecom-testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeliveryResult } from '../src/index.js';
-import {
-  decryptReply,
-  type FakeWeCom,
-  gate,
-  KEY,
-  makeBot,
-  post,
-  startFakeWeCom,
-  type TestBot,
-  TOKEN,
-} from './helpers.js';
+import { botSuite, decryptReply, gate, KEY, post, TOKEN } from './helpers.js';
 
-let wecom: FakeWeCom;
-const bots: TestBot[] = [];
-beforeAll(async () => {
-  wecom = await startFakeWeCom();
-});
-afterAll(() => wecom.close());
-afterEach(async () => {
-  await Promise.all(bots.splice(0).map((t) => t.bot.close({ timeoutMs: 2000 })));
-});
-
-function setup(options: Parameters<typeof makeBot>[0] = {}): TestBot {
-  const t = makeBot(options);
-  bots.push(t);
-  return t;
-}
+const suite = botSuite(2000);
+const setup = suite.setup;
 
 describe('ctx.reply', () => {
   it('within the deadline: a passive stream frame with finish:true, encrypted with the request nonce', async () => {
@@ -38,7 +15,7 @@ describe('ctx.reply', () => {
       results.push(await ctx.reply(`echo: ${m.text}`, { feedbackId: 'fb-42' }));
       expect(ctx.passiveOpen).toBe(false);
     });
-    const url = wecom.responseUrl();
+    const url = suite.wecom.responseUrl();
     const out = await post(t.bot, botText({ content: 'hi', responseUrl: url }));
     expect(out.status).toBe(200);
     expect(out.headers['content-type']).toMatch(/^application\/json/);
@@ -53,7 +30,7 @@ describe('ctx.reply', () => {
     expect(results[0]).toMatchObject({ ok: true, channel: 'passive', kind: 'stream' });
     expect(t.delivered).toHaveLength(1);
     expect(t.delivered[0]).toMatchObject({ channel: 'passive', kind: 'stream', finish: true });
-    expect(wecom.callsFor(url)).toHaveLength(0);
+    expect(suite.wecom.callsFor(url)).toHaveLength(0);
   });
 
   it('after the deadline: the message own response_url with markdown', async () => {
@@ -65,14 +42,14 @@ describe('ctx.reply', () => {
       expect(ctx.passiveOpen).toBe(false);
       done.open(await ctx.reply(`late: ${m.text}`));
     });
-    const url = wecom.responseUrl();
+    const url = suite.wecom.responseUrl();
     const out = await post(t.bot, botText({ content: 'slow', responseUrl: url }));
     expect(out.status).toBe(200);
     expect(out.body).toBe('');
     answered.open();
     const result = await done.promise;
     expect(result).toMatchObject({ ok: true, channel: 'response_url', kind: 'markdown' });
-    expect(wecom.callsFor(url).map((c) => c.body)).toEqual([
+    expect(suite.wecom.callsFor(url).map((c) => c.body)).toEqual([
       { msgtype: 'markdown', markdown: { content: 'late: slow' } },
     ]);
     expect(t.delivered.map((d) => d.channel)).toEqual(['response_url']);
@@ -85,11 +62,14 @@ describe('ctx.reply', () => {
       await ctx.reply('first');
       second.open(await ctx.reply('second'));
     });
-    const url = wecom.responseUrl();
+    const url = suite.wecom.responseUrl();
     const out = await post(t.bot, botText({ content: 'x', responseUrl: url }));
     expect(out.reply?.stream?.content).toBe('first');
     expect(await second.promise).toMatchObject({ ok: true, channel: 'response_url' });
-    expect(wecom.callsFor(url)[0]?.body).toEqual({ msgtype: 'markdown', markdown: { content: 'second' } });
+    expect(suite.wecom.callsFor(url)[0]?.body).toEqual({
+      msgtype: 'markdown',
+      markdown: { content: 'second' },
+    });
   });
 
   it('a late reply to a message without response_url fails with no_target (an event, not silence)', async () => {
@@ -214,17 +194,17 @@ describe('events', () => {
       results.push(await ctx.replyCard(card));
       if (results.length === 2) finished.open();
     });
-    const single = wecom.responseUrl();
-    const group = wecom.responseUrl();
+    const single = suite.wecom.responseUrl();
+    const group = suite.wecom.responseUrl();
     await post(late.bot, botText({ content: 'a', responseUrl: single }));
     await post(late.bot, botText({ content: 'b', responseUrl: group, chatid: 'wrgroup' }));
     answered.open();
     await finished.promise;
     expect(results.map((r) => (r.ok ? 'ok' : r.reason)).sort()).toEqual(['ok', 'unsupported']);
-    expect(wecom.callsFor(single).map((c) => c.body)).toEqual([
+    expect(suite.wecom.callsFor(single).map((c) => c.body)).toEqual([
       { msgtype: 'template_card', template_card: card },
     ]);
-    expect(wecom.callsFor(group)).toHaveLength(0);
+    expect(suite.wecom.callsFor(group)).toHaveLength(0);
   });
 
   it('feedback_event takes no passive reply: reply goes to response_url or fails', async () => {
@@ -294,14 +274,14 @@ describe('background work', () => {
       await answered.promise;
       await ctx.reply('late');
     });
-    const url = wecom.responseUrl([{ json: { errcode: 0 }, delayMs: 50 }]);
+    const url = suite.wecom.responseUrl([{ json: { errcode: 0 }, delayMs: 50 }]);
     const cb = buildBotCallback({
       token: TOKEN,
       encodingAESKey: KEY,
       message: botText({ content: 'x', responseUrl: url }),
     });
     const res = await t.bot.handle(
-      new Request(`http://localhost/wecom/bot${cb.search}`, { method: 'POST', body: cb.body }),
+      new Request(`http://localhost/suite.wecom/bot${cb.search}`, { method: 'POST', body: cb.body }),
       {
         waitUntil: (p) => {
           handed.push(p);
@@ -313,7 +293,7 @@ describe('background work', () => {
     answered.open();
     await t.bot.close({ timeoutMs: 3000 });
     expect(extraDone).toBe(true);
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
     expect(t.delivered).toMatchObject([{ channel: 'response_url' }]);
   });
 });

@@ -1,45 +1,22 @@
 import { MemoryStore } from '@maven/wecom-core';
 import { botText } from '@maven/wecom-testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DeliveryResult, WeComBotError } from '../src/index.js';
-import {
-  type Behaviour,
-  type FakeWeCom,
-  gate,
-  listen,
-  makeBot,
-  post,
-  startFakeWeCom,
-  type TestBot,
-  utf8Bytes,
-} from './helpers.js';
+import { type Behaviour, botSuite, gate, listen, makeBot, post, type TestBot, utf8Bytes } from './helpers.js';
 
-let wecom: FakeWeCom;
-const bots: TestBot[] = [];
-beforeAll(async () => {
-  wecom = await startFakeWeCom();
-});
-afterAll(() => wecom.close());
-afterEach(async () => {
-  await Promise.all(bots.splice(0).map((t) => t.bot.close({ timeoutMs: 3000 })));
-});
-
-function setup(options: Parameters<typeof makeBot>[0] = {}): TestBot {
-  const t = makeBot(options);
-  bots.push(t);
-  return t;
-}
+const suite = botSuite(3000);
+const setup = suite.setup;
 
 /** The markdown content of the first POST to `url`. */
 function markdownSent(url: string): string {
-  const call = wecom.callsFor(url)[0];
+  const call = suite.wecom.callsFor(url)[0];
   if (!call) throw new Error('nothing was posted');
   return (call.body.markdown as { content: string }).content;
 }
 
 /** Gateway style: the message is received (no listener replies), the answer comes later by msgid. */
 async function receiveWithUrl(t: TestBot, behaviours: Behaviour[] = [], extra: { chatid?: string } = {}) {
-  const url = wecom.responseUrl(behaviours);
+  const url = suite.wecom.responseUrl(behaviours);
   const msg = botText({ content: 'question', responseUrl: url, ...extra });
   expect((await post(t.bot, msg)).status).toBe(200);
   return { url, msgid: msg.msgid };
@@ -59,7 +36,7 @@ describe('retry classification', () => {
       const { url, msgid } = await receiveWithUrl(t, [behaviour]);
       const result = await t.bot.reply({ msgid }, 'answer');
       expect(result).toMatchObject({ ok: true, channel: 'response_url', kind: 'markdown', msgid });
-      expect(wecom.callsFor(url)).toHaveLength(2);
+      expect(suite.wecom.callsFor(url)).toHaveLength(2);
       expect(t.delivered).toHaveLength(1);
     });
   }
@@ -70,9 +47,9 @@ describe('retry classification', () => {
     const { url, msgid } = await receiveWithUrl(t, [busy, busy, busy]);
     const result = await t.bot.reply({ msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'api_error' });
-    expect(wecom.callsFor(url)).toHaveLength(3);
+    expect(suite.wecom.callsFor(url)).toHaveLength(3);
     expect(await t.bot.reply({ msgid }, 'answer again')).toMatchObject({ ok: true });
-    expect(wecom.callsFor(url)).toHaveLength(4);
+    expect(suite.wecom.callsFor(url)).toHaveLength(4);
   });
 
   it('44004 is not retried and burns the URL', async () => {
@@ -81,9 +58,9 @@ describe('retry classification', () => {
     const result = await t.bot.reply({ msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'api_error' });
     if (!result.ok) expect(result.error).toMatchObject({ code: 'api_error', errcode: 44004 });
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
     expect(await t.bot.reply({ msgid }, 'again')).toMatchObject({ ok: false, reason: 'response_url_used' });
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
     expect(t.failed.map((f) => !f.ok && f.reason)).toEqual(['api_error', 'response_url_used']);
   });
 
@@ -93,9 +70,9 @@ describe('retry classification', () => {
     const result = await t.bot.reply({ msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'unknown_outcome' });
     if (!result.ok) expect(result.error).toMatchObject({ code: 'network_error', maybeDelivered: true });
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
     expect(await t.bot.reply({ msgid }, 'again')).toMatchObject({ ok: false, reason: 'response_url_used' });
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
   it('a timeout after sending is not resent', async () => {
@@ -104,14 +81,14 @@ describe('retry classification', () => {
     const result = await t.bot.reply({ msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'unknown_outcome' });
     if (!result.ok) expect(result.error.code).toBe('timeout');
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
   it('a 2xx that is not JSON is an unknown outcome: reported failed, not resent', async () => {
     const t = setup();
     const { url, msgid } = await receiveWithUrl(t, [{ text: '<html>ok?</html>' }]);
     expect(await t.bot.reply({ msgid }, 'answer')).toMatchObject({ ok: false, reason: 'unknown_outcome' });
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
   it('a connection refused (never sent) is retried and the URL released', async () => {
@@ -135,7 +112,7 @@ describe('single use and targets', () => {
     const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 50 }]);
     const results = await Promise.all([t.bot.reply({ msgid }, 'one'), t.bot.reply({ msgid }, 'two')]);
     expect(results.map((r) => (r.ok ? 'ok' : r.reason)).sort()).toEqual(['ok', 'response_url_used']);
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
   it('two replicas sharing a Store use a URL once between them', async () => {
@@ -145,7 +122,7 @@ describe('single use and targets', () => {
     const { url, msgid } = await receiveWithUrl(a, [{ json: { errcode: 0 }, delayMs: 50 }]);
     const results = await Promise.all([a.bot.reply({ msgid }, 'from a'), b.bot.reply({ msgid }, 'from b')]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
   it('a handler reply and a later bot.reply for the same message share the single use', async () => {
@@ -156,7 +133,7 @@ describe('single use and targets', () => {
       await answered.promise;
       handlerResult.open(await ctx.reply('from handler'));
     });
-    const url = wecom.responseUrl();
+    const url = suite.wecom.responseUrl();
     const msg = botText({ content: 'q', responseUrl: url });
     await post(t.bot, msg);
     answered.open();
@@ -165,7 +142,7 @@ describe('single use and targets', () => {
       ok: false,
       reason: 'response_url_used',
     });
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
   it('in a busy group each reply uses its own message URL, not the latest of the chat', async () => {
@@ -173,11 +150,11 @@ describe('single use and targets', () => {
     const first = await receiveWithUrl(t, [], { chatid: 'wrgroup-busy' });
     const second = await receiveWithUrl(t, [], { chatid: 'wrgroup-busy' });
     expect(await t.bot.reply({ msgid: first.msgid }, 'to first')).toMatchObject({ ok: true });
-    expect(wecom.callsFor(first.url)[0]?.body).toEqual({
+    expect(suite.wecom.callsFor(first.url)[0]?.body).toEqual({
       msgtype: 'markdown',
       markdown: { content: 'to first' },
     });
-    expect(wecom.callsFor(second.url)).toHaveLength(0);
+    expect(suite.wecom.callsFor(second.url)).toHaveLength(0);
   });
 
   it('by chatId: the newest unused URL of the chat, then older ones, then an explicit error', async () => {
@@ -195,8 +172,8 @@ describe('single use and targets', () => {
     await expect(t.bot.reply({ chatId: 'wrgroup-fallback' }, 'c')).rejects.toMatchObject({
       code: 'unknown_reply_target',
     });
-    expect(wecom.callsFor(first.url)).toHaveLength(1);
-    expect(wecom.callsFor(second.url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(first.url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(second.url)).toHaveLength(1);
   });
 
   it('an unknown msgid is an explicit error (and a reply.failed event)', async () => {
@@ -220,7 +197,7 @@ describe('single use and targets', () => {
     const { url, msgid } = await receiveWithUrl(t);
     const card = { card_type: 'text_notice' as const, main_title: { title: 'Done' } };
     expect(await t.bot.replyCard({ msgid }, card)).toMatchObject({ ok: true, kind: 'template_card' });
-    expect(wecom.callsFor(url)[0]?.body).toEqual({ msgtype: 'template_card', template_card: card });
+    expect(suite.wecom.callsFor(url)[0]?.body).toEqual({ msgtype: 'template_card', template_card: card });
   });
 });
 
@@ -262,7 +239,7 @@ describe('close()', () => {
     void t.bot.reply({ msgid }, 'slow answer');
     await t.bot.close({ timeoutMs: 3000 });
     expect(t.delivered).toMatchObject([{ ok: true, channel: 'response_url' }]);
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
   it('aborts what is still in flight at the timeout and reports it; refuses later replies', async () => {
@@ -310,7 +287,7 @@ describe('while the Store is down (fail-open)', () => {
     expect(first.ok).toBe(true);
     expect(second.ok).toBe(false);
     expect(second.ok === false && second.reason).toBe('response_url_used');
-    expect(wecom.callsFor(url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
     expect(t.logs.some((l) => l.level === 'warn' && l.text.includes('fail-open'))).toBe(true);
   });
 

@@ -1,34 +1,11 @@
 import { MemoryStore } from '@maven/wecom-core';
 import { botStreamRefresh, botText } from '@maven/wecom-testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONTENT_LIMIT_BYTES, type DeliveryResult, type StreamWriter } from '../src/index.js';
-import {
-  type FakeWeCom,
-  fakePng,
-  gate,
-  makeBot,
-  nodeMd5,
-  post,
-  startFakeWeCom,
-  type TestBot,
-  utf8Bytes,
-} from './helpers.js';
+import { botSuite, fakePng, gate, nodeMd5, post, type TestBot, utf8Bytes } from './helpers.js';
 
-let wecom: FakeWeCom;
-const bots: TestBot[] = [];
-beforeAll(async () => {
-  wecom = await startFakeWeCom();
-});
-afterAll(() => wecom.close());
-afterEach(async () => {
-  await Promise.all(bots.splice(0).map((t) => t.bot.close({ timeoutMs: 2000 })));
-});
-
-function setup(options: Parameters<typeof makeBot>[0] = {}): TestBot {
-  const t = makeBot(options);
-  bots.push(t);
-  return t;
-}
+const suite = botSuite(2000);
+const setup = suite.setup;
 
 async function refresh(t: TestBot, streamId: string) {
   const out = await post(t.bot, botStreamRefresh(streamId));
@@ -50,7 +27,7 @@ describe('passive streaming', () => {
       await g2.promise;
       s2.open(await s.finish('Hello, world'));
     });
-    const url = wecom.responseUrl();
+    const url = suite.wecom.responseUrl();
     const first = await post(t.bot, botText({ content: 'stream please', responseUrl: url }));
     expect(first.reply).toMatchObject({ msgtype: 'stream', stream: { finish: false, content: 'Hel' } });
     const id = first.reply!.stream!.id!;
@@ -66,7 +43,7 @@ describe('passive streaming', () => {
       ['passive', 'stream', false],
       ['passive', 'stream', true],
     ]);
-    expect(wecom.callsFor(url)).toHaveLength(0);
+    expect(suite.wecom.callsFor(url)).toHaveLength(0);
   });
 
   it('refreshes answered by a second WeComBot instance sharing the Store see the same stream', async () => {
@@ -252,7 +229,7 @@ describe('window hand-over and active streams', () => {
       await g1.promise;
       s1.open(await s.finish('the final answer'));
     });
-    const url = wecom.responseUrl();
+    const url = suite.wecom.responseUrl();
     const first = await post(t.bot, botText({ content: 'x', responseUrl: url }), {
       timestamp: Math.floor(clock / 1000),
     });
@@ -263,7 +240,7 @@ describe('window hand-over and active streams', () => {
     g1.open();
     const result = await s1.promise;
     expect(result).toMatchObject({ ok: true, channel: 'response_url', kind: 'stream', streamId: id });
-    expect(wecom.callsFor(url).map((c) => c.body)).toEqual([
+    expect(suite.wecom.callsFor(url).map((c) => c.body)).toEqual([
       { msgtype: 'markdown', markdown: { content: 'the final answer' } },
     ]);
     expect(t.delivered.at(-1)).toMatchObject({ channel: 'response_url', kind: 'stream' });
@@ -281,12 +258,12 @@ describe('window hand-over and active streams', () => {
       await s.append('part 2');
       result.open(await s.finish());
     });
-    const url = wecom.responseUrl();
+    const url = suite.wecom.responseUrl();
     const out = await post(t.bot, botText({ content: 'x', responseUrl: url }));
     expect(out.body).toBe('');
     answered.open();
     expect(await result.promise).toMatchObject({ ok: true, channel: 'response_url' });
-    expect(wecom.callsFor(url)[0]?.body).toEqual({
+    expect(suite.wecom.callsFor(url)[0]?.body).toEqual({
       msgtype: 'markdown',
       markdown: { content: 'part 1, part 2' },
     });
