@@ -75,13 +75,13 @@ export {
   type BotSendResult,
   type PollStreamOptions,
   type PollStreamResult,
-  type VerifyResult,
 } from './sim/bot-driver.js';
 export {
   DEFAULT_MAX_DELIVERIES,
   DEFAULT_REDELIVER_AFTER_MS,
   type DeliveryAttempt,
   type DeliveryOptions,
+  type VerifyResult,
 } from './sim/delivery.js';
 export { ERRCODES, type ErrcodeName } from './sim/errcodes.js';
 export type { FaultSpec } from './sim/faults.js';

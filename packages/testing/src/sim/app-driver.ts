@@ -6,10 +6,14 @@ import { type AppEventOptions, appEvent, appText } from '../app-messages.js';
 import type { AppXmlObject } from '../app-xml.js';
 import { buildAppCallback, buildAppVerification } from '../builders.js';
 import { createCodec } from '../codec.js';
-import { sendRequest, withSearch } from '../http-client.js';
 import { type AppReply, decryptAppReply } from '../replies.js';
-import type { VerifyResult } from './bot-driver.js';
-import { type DeliveryAttempt, type DeliveryOptions, deliver } from './delivery.js';
+import {
+  type DeliveryAttempt,
+  type DeliveryOptions,
+  deliver,
+  type VerifyResult,
+  verifyUrl,
+} from './delivery.js';
 
 export interface AppDriverOptions {
   /** Informational label. */
@@ -83,14 +87,7 @@ export class AppDriver {
       corpId: this.corpId,
       ...(options.echo === undefined ? {} : { echo: options.echo }),
     });
-    const res = await sendRequest(withSearch(url, req.search), { timeoutMs: this.#verifyTimeoutMs });
-    return {
-      status: res.status,
-      body: res.text,
-      ok: res.status === 200 && res.text === req.echo,
-      echo: req.echo,
-      headers: res.headers,
-    };
+    return verifyUrl(url, req, this.#verifyTimeoutMs);
   }
 
   /**

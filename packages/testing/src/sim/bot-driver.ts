@@ -13,9 +13,14 @@ import {
 } from '../bot-messages.js';
 import { buildBotCallback, buildBotVerification } from '../builders.js';
 import { createCodec } from '../codec.js';
-import { type HttpResponse, sendRequest, withSearch } from '../http-client.js';
 import { type BotReply, openBotReply } from '../replies.js';
-import { type DeliveryAttempt, type DeliveryOptions, deliver } from './delivery.js';
+import {
+  type DeliveryAttempt,
+  type DeliveryOptions,
+  deliver,
+  type VerifyResult,
+  verifyUrl,
+} from './delivery.js';
 import type { ResponseUrlOptions } from './response-urls.js';
 
 export interface BotDriverOptions {
@@ -27,16 +32,6 @@ export interface BotDriverOptions {
   receiveId?: string;
   /** Timeout of a URL-verification GET. Default 1000 (WeCom's limit). */
   verifyTimeoutMs?: number;
-}
-
-export interface VerifyResult {
-  status: number;
-  /** The raw body (BOM and whitespace kept). */
-  body: string;
-  /** True when the body is exactly the echo plaintext and the status 200. */
-  ok: boolean;
-  echo: string;
-  headers: HttpResponse['headers'];
 }
 
 export interface BotSendOptions extends DeliveryOptions {
@@ -119,14 +114,7 @@ export class BotDriver {
       receiveId: this.#receiveId,
       ...(options.echo === undefined ? {} : { echo: options.echo }),
     });
-    const res = await sendRequest(withSearch(webhookUrl, req.search), { timeoutMs: this.#verifyTimeoutMs });
-    return {
-      status: res.status,
-      body: res.text,
-      ok: res.status === 200 && res.text === req.echo,
-      echo: req.echo,
-      headers: res.headers,
-    };
+    return verifyUrl(webhookUrl, req, this.#verifyTimeoutMs);
   }
 
   /** A message object, or text content for a `botText`. */

@@ -72,3 +72,30 @@ export async function deliver(
   }
   return { response: last, nonce, deliveries: attempts.length, attempts };
 }
+
+/** What a URL-verification GET came back with, judged the way WeCom's console judges it. */
+export interface VerifyResult {
+  status: number;
+  /** The raw body (BOM and whitespace kept). */
+  body: string;
+  /** True when the body is exactly the echo plaintext and the status 200. */
+  ok: boolean;
+  echo: string;
+  headers: HttpResponse['headers'];
+}
+
+/** Sends a signed URL-verification GET and judges the answer (shared by the bot and app drivers). */
+export async function verifyUrl(
+  url: string,
+  request: { search: string; echo: string },
+  timeoutMs: number,
+): Promise<VerifyResult> {
+  const res = await sendRequest(withSearch(url, request.search), { timeoutMs });
+  return {
+    status: res.status,
+    body: res.text,
+    ok: res.status === 200 && res.text === request.echo,
+    echo: request.echo,
+    headers: res.headers,
+  };
+}
