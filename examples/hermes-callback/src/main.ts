@@ -8,6 +8,7 @@
  */
 import { allowlistFromEnv } from '@maven/wecom-callback';
 import { createConsoleLogger, isWeComError, type Logger, redact, type Store } from '@maven/wecom-core';
+import { runMain, serveUntilSignal } from '../../shared/lifecycle.js';
 import { parseCli, USAGE } from './cli.js';
 import { ConfigError, loadHermesConfig } from './config.js';
 
@@ -120,28 +121,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       'no user is allowed: set WECOM_CALLBACK_ALLOWED_USERS (comma list) or WECOM_CALLBACK_ALLOW_ALL_USERS=true',
     );
   }
-  process.stdout.write(`listening on ${gateway.url}\n`);
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  logger.info('shutting down', { signal });
-  process.once(signal, () => {
-    fail('second signal: exiting without draining');
-    process.exit(1);
-  });
-  await gateway.close();
-  logger.info('stopped');
-  return 0;
+  return serveUntilSignal(gateway, logger, fail);
 }
 
-main(process.argv.slice(2), process.env).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    fail(`fatal: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runMain(() => main(process.argv.slice(2), process.env), fail);

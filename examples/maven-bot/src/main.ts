@@ -7,6 +7,7 @@
  * configuration error (message on stderr, never the token or key), 1 for anything else.
  */
 import { createConsoleLogger, isWeComError, type Logger, redact, type Store } from '@maven/wecom-core';
+import { runMain, serveUntilSignal } from '../../shared/lifecycle.js';
 import { parseCli, USAGE } from './cli.js';
 import { ConfigError, loadMavenConfig, maskUrl } from './config.js';
 import { createProxyFetch } from './proxy.js';
@@ -112,28 +113,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     ...gateway.bot.capabilities,
     note: 'reactive-only: proactive (cron deliver: true) sends are skipped with a WARN',
   });
-  process.stdout.write(`listening on ${gateway.url}\n`);
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  logger.info('shutting down', { signal });
-  process.once(signal, () => {
-    fail('second signal: exiting without draining');
-    process.exit(1);
-  });
-  await gateway.close();
-  logger.info('stopped');
-  return 0;
+  return serveUntilSignal(gateway, logger, fail);
 }
 
-main(process.argv.slice(2), process.env).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    fail(`fatal: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runMain(() => main(process.argv.slice(2), process.env), fail);
