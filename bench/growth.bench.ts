@@ -8,7 +8,9 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { DedupResult, StreamsResult, TokensResult } from './growth-child.ts';
+import { benchFromDist } from './lib/child.ts';
 import { REPO_ROOT } from './lib/frameworks.ts';
 import { fmt, mb, table } from './lib/table.ts';
 
@@ -24,6 +26,9 @@ function runPart<T>(part: string, options: unknown): Promise<T> {
       process.execPath,
       [
         '--expose-gc',
+        ...(benchFromDist()
+          ? ['--import', pathToFileURL(resolve(REPO_ROOT, 'bench/lib/use-dist.mjs')).href]
+          : []),
         '--import',
         'tsx',
         resolve(REPO_ROOT, 'bench/growth-child.ts'),

@@ -6,7 +6,7 @@
  * Run alone: node --import tsx bench/inbound.bench.ts [--duration 6] [--warmup 1] [--only bot|app]
  */
 import autocannon from 'autocannon';
-import { startChild } from './lib/child.ts';
+import { benchFromDist, startChild } from './lib/child.ts';
 import { appCallbackPool, benchApps, botCallbackPool, type PooledRequest } from './lib/fixtures.ts';
 import { ADAPTER_LABELS, ADAPTERS, type AdapterName, BARE_PATH, FLOOR_PATH } from './lib/frameworks.ts';
 import { fmt, table } from './lib/table.ts';
@@ -141,7 +141,10 @@ async function measurePair(
   pool: { bare: readonly RawRequest[]; floor: readonly RawRequest[]; wecom: readonly RawRequest[] },
   options: InboundOptions,
 ): Promise<InboundRow> {
-  const child = await startChild('bench/inbound-server.ts', { args: [JSON.stringify(config)] });
+  const child = await startChild('bench/inbound-server.ts', {
+    args: [JSON.stringify(config)],
+    dist: benchFromDist(),
+  });
   try {
     const wecom = new Cursor(pool.wecom);
     const bare = new Cursor(pool.bare);

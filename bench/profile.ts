@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTENT_TYPE, Cursor, rawRequest, run } from './inbound.bench.ts';
-import { startChild } from './lib/child.ts';
+import { benchFromDist, startChild } from './lib/child.ts';
 import { appCallbackPool, benchApps, botCallbackPool } from './lib/fixtures.ts';
 import type { AdapterName } from './lib/frameworks.ts';
 
@@ -44,6 +44,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wecom-profile-'));
 const child = await startChild('bench/inbound-server.ts', {
   args: [JSON.stringify({ adapter, kind, apps })],
   nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  dist: benchFromDist(),
 });
 const result = await run(child.url, seconds, 50, new Cursor(pool));
 await child.stop();

@@ -33,6 +33,18 @@ if (!argv.includes('--no-packages')) {
 }
 
 if (!argv.includes('--no-cross')) {
+  // The cross-package benchmarks run the built packages (what users install): build them first,
+  // unless WECOM_BENCH_FROM=src asks for the TypeScript sources.
+  if (process.env.WECOM_BENCH_FROM !== 'src') {
+    console.log('\n== npx -y pnpm@10.34.8 build');
+    const build = spawnSync('npx', ['-y', 'pnpm@10.34.8', 'build'], {
+      cwd: root,
+      stdio: 'inherit',
+      env: process.env,
+    });
+    if (build.error) console.error(build.error.message);
+    if (build.status !== 0) process.exit(build.status ?? 1);
+  }
   const args = ['--import', 'tsx', 'bench/run.ts', ...own];
   console.log(`\n== node ${args.join(' ')}`);
   const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: process.env });

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './frameworks.ts';
 
 export interface ChildServer {
@@ -29,6 +30,16 @@ export interface StartChildOptions {
   /** Keep stdout/stderr lines in `lines` (default: pass them through to this process' stderr). */
   capture?: boolean;
   readyTimeoutMs?: number;
+  /**
+   * Run the built packages (packages/*\/dist, what users install) instead of the TypeScript
+   * sources; needs `pnpm build` first. See dist-hooks.mjs.
+   */
+  dist?: boolean;
+}
+
+/** Whether benchmarks run the built packages: yes, unless WECOM_BENCH_FROM=src. */
+export function benchFromDist(): boolean {
+  return process.env.WECOM_BENCH_FROM !== 'src';
 }
 
 const children = new Set<ChildProcess>();
@@ -39,7 +50,14 @@ process.once('exit', () => {
 export async function startChild(file: string, options: StartChildOptions = {}): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
-    [...(options.nodeFlags ?? []), '--import', 'tsx', resolve(REPO_ROOT, file), ...(options.args ?? [])],
+    [
+      ...(options.nodeFlags ?? []),
+      ...(options.dist ? ['--import', pathToFileURL(resolve(REPO_ROOT, 'bench/lib/use-dist.mjs')).href] : []),
+      '--import',
+      'tsx',
+      resolve(REPO_ROOT, file),
+      ...(options.args ?? []),
+    ],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, NODE_OPTIONS: '', ...options.env },

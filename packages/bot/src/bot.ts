@@ -357,11 +357,6 @@ export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
       body: request.body,
       format: 'json',
     });
-    if (!(await this.#firstSighting(`${timestamp}:${nonce}:${signature}`))) {
-      // An identical request (same timestamp, nonce, signature) inside the window: a re-delivery.
-      this.#logger.debug('repeated callback acknowledged without dispatch', { timestamp, nonce });
-      return this.#ack(signed);
-    }
     if (this.#o.receiveId === undefined && decrypted.receiveId !== '') {
       this.#logger.debug('callback receiveId is not empty (not enforced: receiveId is not configured)', {
         receiveId: decrypted.receiveId,
@@ -379,6 +374,17 @@ export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
     const parsed = parseCallback(json as Record<string, unknown>);
     if (this.#o.aibotId !== undefined && parsed.aibotid !== '' && parsed.aibotid !== this.#o.aibotId) {
       throw new WeComRequestError('bad_request', 'callback is for another aibotid');
+    }
+    // An identical request (same timestamp, nonce, signature) inside the window is a replay or a
+    // re-delivery. A message with a msgid is caught by msgid dedup (which also hands a re-delivered
+    // message its stream again); the replay mark covers the rest: stream refreshes and callbacks
+    // without a msgid.
+    if (
+      (parsed.type === 'stream' || !parsed.msgid) &&
+      !(await this.#firstSighting(`${timestamp}:${nonce}:${signature}`))
+    ) {
+      this.#logger.debug('repeated callback acknowledged without dispatch', { timestamp, nonce });
+      return this.#ack(signed);
     }
     if (parsed.type === 'stream') return this.#answerRefresh(parsed, signed);
     return this.#dispatchInbound(parsed, signed, rc);
@@ -448,18 +454,20 @@ export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
     }
     const receivedAt = o.now();
     if (message.response_url && message.msgid) {
+      const target = {
+        url: message.response_url,
+        msgid: message.msgid,
+        chatId: message.chatId,
+        chattype: message.chattype,
+        aibotid,
+        at: receivedAt,
+      };
       try {
-        await this.#targets.remember({
-          url: message.response_url,
-          msgid: message.msgid,
-          chatId: message.chatId,
-          chattype: message.chattype,
-          aibotid,
-          at: receivedAt,
-        });
+        await this.#targets.remember(target);
       } catch (error) {
         await this.#emitError(error, { phase: 'store', msgid: message.msgid, type: message.type });
       }
+      void this.#tasks.run(this.#targets.indexChat(target), rc.waitUntil);
     }
     const exchange = new Exchange({
       message,

@@ -105,16 +105,25 @@ interface Choice {
   truncated?: boolean;
 }
 
+const ENTER_CHAT_KINDS: ReadonlySet<ReplyKind> = new Set(['text', 'template_card']);
+const CARD_EVENT_KINDS: ReadonlySet<ReplyKind> = new Set(['update_template_card']);
+const NO_KINDS: ReadonlySet<ReplyKind> = new Set();
+const MESSAGE_KINDS: ReadonlySet<ReplyKind> = new Set([
+  'stream',
+  'stream_with_template_card',
+  'template_card',
+]);
+
 function passiveKindsOf(message: BotInbound): ReadonlySet<ReplyKind> {
   switch (message.type) {
     case 'event.enter_chat':
-      return new Set(['text', 'template_card']);
+      return ENTER_CHAT_KINDS;
     case 'event.template_card_event':
-      return new Set(['update_template_card']);
+      return CARD_EVENT_KINDS;
     case 'event.feedback_event':
-      return new Set();
+      return NO_KINDS;
     default:
-      return new Set(['stream', 'stream_with_template_card', 'template_card']);
+      return MESSAGE_KINDS;
   }
 }
 

@@ -50,14 +50,42 @@ export class ReplyTargets {
     this.#logger = options.logger;
   }
 
-  /** Remembers a message's response_url; throws only if the per-message write fails. */
+  readonly #indexing = new Map<string, Promise<void>>();
+
+  /** Remembers a message's response_url (awaited before dispatch: a reply by msgid needs it). */
   async remember(target: ReplyTarget): Promise<void> {
     this.#local.delete(target.msgid);
     this.#local.set(target.msgid, target);
     if (this.#local.size > LOCAL_TARGETS) this.#local.delete(this.#local.keys().next().value as string);
     await this.#store.set(`target:${target.msgid}`, JSON.stringify(target), { ttlMs: this.#ttlMs });
+  }
+
+  /**
+   * Adds the message to its chat's recent list, off the callback's path. Updates of one chat run
+   * one after another in this process, and `byChat` here waits for them, so a reply by chat right
+   * after a message arrives sees that message. Never rejects (a failure only costs the chat
+   * fallback for this message; replies by msgid still work).
+   */
+  indexChat(target: ReplyTarget): Promise<void> {
+    const chatId = target.chatId;
+    const run = (this.#indexing.get(chatId) ?? Promise.resolve())
+      .then(() => this.#index(target))
+      .catch((error: unknown) =>
+        this.#logger.warn('could not update the chat reply index; msgid replies still work', {
+          msgid: target.msgid,
+          error,
+        }),
+      )
+      .finally(() => {
+        if (this.#indexing.get(chatId) === run) this.#indexing.delete(chatId);
+      });
+    this.#indexing.set(chatId, run);
+    return run;
+  }
+
+  async #index(target: ReplyTarget): Promise<void> {
     const key = `chat:${target.chatId}`;
-    // Read-modify-write fenced by compareAndSet: concurrent messages of one chat (or replicas) never lose an entry.
+    // Read-modify-write fenced by compareAndSet: concurrent messages of one chat on several replicas never lose an entry.
     for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.#store.get(key);
       const now = this.#now();
@@ -93,6 +121,7 @@ export class ReplyTargets {
 
   /** The newest message of the chat whose response_url is still unused and unexpired. */
   async byChat(chatId: string, isUsed: (url: string) => Promise<boolean>): Promise<ReplyTarget | undefined> {
+    await this.#indexing.get(chatId);
     const list = parse<ChatEntry[]>(await this.#store.get(`chat:${chatId}`)) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const target = await this.byMsgid(list[i]!.msgid);

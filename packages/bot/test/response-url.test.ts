@@ -176,6 +176,44 @@ describe('single use and targets', () => {
     expect(suite.wecom.callsFor(second.url)).toHaveLength(1);
   });
 
+  it('by chatId from a listener: the message being handled, though the chat index is written off the callback path', async () => {
+    const t = setup();
+    const first = await receiveWithUrl(t, [], { chatid: 'wrgroup-fresh' });
+    const replied = new Promise<DeliveryResult>((resolve, reject) => {
+      t.bot.on('text', () => {
+        t.bot.reply({ chatId: 'wrgroup-fresh' }, 'latest').then(resolve, reject);
+      });
+    });
+    const second = await receiveWithUrl(t, [], { chatid: 'wrgroup-fresh' });
+    expect(await replied).toMatchObject({ ok: true, msgid: second.msgid });
+    expect(suite.wecom.callsFor(second.url)).toHaveLength(1);
+    expect(suite.wecom.callsFor(first.url)).toHaveLength(0);
+  });
+
+  it('a failing chat index costs only the chat fallback: the callback is answered, replies by msgid work', async () => {
+    const store = new MemoryStore();
+    const t = setup({
+      store: {
+        get: (key) => store.get(key),
+        set: (key, value, o) => store.set(key, value, o),
+        setIfAbsent: (key, value, o) => store.setIfAbsent(key, value, o),
+        compareAndSet: async (key, expected, value, o) => {
+          if (key.includes(':chat:')) throw new Error('store down for chats');
+          return store.compareAndSet(key, expected, value, o);
+        },
+        delete: (key) => store.delete(key),
+        compareAndDelete: (key, expected) => store.compareAndDelete(key, expected),
+      },
+    });
+    const { url, msgid } = await receiveWithUrl(t, [], { chatid: 'wrgroup-broken' });
+    expect(await t.bot.reply({ msgid }, 'by msgid')).toMatchObject({ ok: true, msgid });
+    expect(suite.wecom.callsFor(url)).toHaveLength(1);
+    await expect(t.bot.reply({ chatId: 'wrgroup-broken' }, 'by chat')).rejects.toMatchObject({
+      code: 'unknown_reply_target',
+    });
+    expect(t.logs.some((l) => l.level === 'warn' && l.text.includes('chat reply index'))).toBe(true);
+  });
+
   it('an unknown msgid is an explicit error (and a reply.failed event)', async () => {
     const t = setup();
     const error = await t.bot.reply({ msgid: 'never-seen' }, 'x').catch((e: unknown) => e);

@@ -193,14 +193,21 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
     active++;
     try {
       const raw = (await readBody()) ?? '';
-      const size = typeof raw === 'string' ? utf8Length(raw) : raw.byteLength;
+      // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
+      const size =
+        typeof raw !== 'string' ? raw.byteLength : raw.length * 3 <= spec.maxBodyBytes ? 0 : utf8Length(raw);
       if (size > spec.maxBodyBytes) throw new WeComRequestError('body_too_large', 'body too large');
       const body = typeof raw === 'string' ? raw : decoder.decode(raw);
+      // Headers are built on first use only: the bot and the router never read them.
+      let parsedHeaders: Headers | undefined;
       const inbound: InboundRequest = {
         method,
         pathname: url.pathname,
         query: url.searchParams,
-        headers: toHeaders(headers),
+        get headers() {
+          parsedHeaders ??= toHeaders(headers);
+          return parsedHeaders;
+        },
         body,
       };
       return await (method === 'GET' ? spec.onGet(inbound, context) : spec.onPost(inbound, context));

@@ -14,6 +14,9 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** Loggers that redact every line themselves (the console logger, the silent one): not wrapped again. */
+const selfRedacting = new WeakSet<Logger>([silentLogger]);
+
 function errorFields(error: Error): Record<string, unknown> {
   return { name: error.name, code: (error as { code?: unknown }).code, message: redact(error.message) };
 }
@@ -65,11 +68,20 @@ export function createConsoleLogger(
       if (ORDER[level] < min) return;
       write(level, redact(`${prefix}${level}: ${message}${formatFields(fields)}`));
     };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  selfRedacting.add(logger);
+  return logger;
 }
 
-/** Wraps any logger so everything it receives is redacted first (errors reduced to name/code/message). */
-export function redactingLogger(inner: Logger): Logger {
+/**
+ * Wraps any logger so everything it receives is redacted first (errors reduced to name/code/message).
+ * A level the logger reports disabled (`isLevelEnabled(level) === false`, as pino has) is dropped
+ * before its fields are formatted; our own console and silent loggers already redact and come back
+ * as they are.
+ */
+export function redactingLogger(inner: Logger & { isLevelEnabled?: (level: LogLevel) => boolean }): Logger {
+  if (selfRedacting.has(inner)) return inner;
+  const enabled = typeof inner.isLevelEnabled === 'function' ? inner.isLevelEnabled.bind(inner) : undefined;
   const clean = (fields: LogFields | undefined): LogFields | undefined => {
     if (!fields) return undefined;
     const text = formatFields(fields).trim();
@@ -80,13 +92,10 @@ export function redactingLogger(inner: Logger): Logger {
     }
   };
   const wrap =
-    (fn: Logger[LogLevel]) =>
-    (message: string, fields?: LogFields): void =>
-      fn.call(inner, redact(message), clean(fields));
-  return {
-    debug: wrap(inner.debug),
-    info: wrap(inner.info),
-    warn: wrap(inner.warn),
-    error: wrap(inner.error),
-  };
+    (level: LogLevel) =>
+    (message: string, fields?: LogFields): void => {
+      if (enabled && !enabled(level)) return;
+      inner[level].call(inner, redact(message), clean(fields));
+    };
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }

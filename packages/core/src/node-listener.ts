@@ -12,6 +12,7 @@ import {
   type WeComHandler,
   type WeComResponse,
 } from './handler.js';
+import { utf8Length } from './text.js';
 
 /** Default time a request body may take to arrive in full. */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
@@ -133,9 +134,9 @@ export function writeNodeResponse(res: ServerResponse, out: WeComResponse): void
     res.statusCode = 500;
     for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
   }
-  const body = new TextEncoder().encode(out.body);
-  res.setHeader('content-length', body.byteLength);
-  res.end(body);
+  // A string body goes out in the same write as the head (a byte array would take a second one).
+  res.setHeader('content-length', utf8Length(out.body));
+  res.end(out.body, 'utf8');
 }
 
 export interface ServeNodeOptions {

@@ -158,6 +158,33 @@ describe('redactingLogger', () => {
     expect(calls[0]).toEqual(['warn', 'x', { fields: '[unserialisable fields]' }]);
   });
 
+  it('skips levels the inner logger reports disabled, before formatting their fields', () => {
+    const { calls, inner } = recording();
+    let formatted = 0;
+    const costly = {
+      toJSON() {
+        formatted++;
+        return 'x';
+      },
+    };
+    const log = redactingLogger({ ...inner, isLevelEnabled: (level) => level !== 'debug' });
+    log.debug('dropped', { costly });
+    log.info('kept', { costly });
+    expect(calls).toEqual([['info', 'kept', { costly: 'x' }]]);
+    expect(formatted).toBe(1);
+  });
+
+  it('returns loggers that already redact every line (console, silent) unwrapped', () => {
+    const lines: string[] = [];
+    const console = createConsoleLogger({ level: 'debug', write: (_level, line) => lines.push(line) });
+    expect(redactingLogger(console)).toBe(console);
+    expect(redactingLogger(silentLogger)).toBe(silentLogger);
+    registerSecret('aes-key-VALUE-43');
+    redactingLogger(console).info('key aes-key-VALUE-43', { error: new Error('aes-key-VALUE-43') });
+    expect(lines.join('\n')).not.toContain('aes-key-VALUE-43');
+    expect(lines.join('\n')).toContain('[redacted]');
+  });
+
   it('silentLogger accepts every call', () => {
     expect(() => {
       silentLogger.debug('a');

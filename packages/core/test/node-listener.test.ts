@@ -56,6 +56,17 @@ describe('toNodeListener on a real node:http server', () => {
     expect(put.headers.get('allow')).toBe('GET, POST');
   });
 
+  it('Content-Length counts the UTF-8 bytes sent: astral characters and a lone surrogate (sent as U+FFFD)', async () => {
+    const body = 'ok 😀 中 \uD800 end';
+    const { port } = await serve(
+      toNodeListener(echoHandler({ onPost: async () => textResponse(200, body) })),
+    );
+    const res = await fetch(`http://127.0.0.1:${port}/wecom/bot`, { method: 'POST', body: 'x' });
+    const sent = new Uint8Array(await res.arrayBuffer());
+    expect(res.headers.get('content-length')).toBe(String(sent.length));
+    expect(new TextDecoder().decode(sent)).toBe('ok 😀 中 \uFFFD end');
+  });
+
   it('413 for a declared Content-Length over the cap: connection closed, server keeps serving', async () => {
     const { port, origin } = await serve(toNodeListener(echoHandler({ maxBodyBytes: 100 })));
     const { text, closedByServer } = await rawExchange(
