@@ -40,6 +40,7 @@ export interface RouteFigures {
 
 export interface InboundRow {
   label: string;
+  adapter?: AdapterName;
   bare: RouteFigures;
   /** The hand-written floor route: verify, decrypt, parse, encrypt the reply; nothing else. */
   floor: RouteFigures;
@@ -226,20 +227,38 @@ export async function runInbound(options: InboundOptions): Promise<InboundResult
     }
   }
   if (options.only !== 'bot') {
-    for (const count of options.appCounts ?? [1, 10, 100]) {
-      const apps = benchApps(count);
-      // The target is the last app: every app's signature is computed anyway (no "first match wins").
-      const pool = rawPools(
-        appCallbackPool(size, '/wecom/callback', apps[count - 1]!),
-        '/wecom/callback',
-        CONTENT_TYPE.app,
-      );
+    const counts = options.appCounts ?? [1, 10, 100];
+    // The app-count series on node:http, then 10 apps through every other adapter.
+    const runs: { adapter: AdapterName; count: number }[] = counts.map((count) => ({
+      adapter: 'node',
+      count,
+    }));
+    if (counts.includes(10)) {
+      for (const adapter of options.adapters ?? ADAPTERS)
+        if (adapter !== 'node') runs.push({ adapter, count: 10 });
+    }
+    const pools = new Map<number, ReturnType<typeof rawPools>>();
+    for (const { adapter, count } of runs) {
+      let pool = pools.get(count);
+      if (!pool) {
+        const apps = benchApps(count);
+        // The target is the last app: every app's signature is computed anyway (no "first match wins").
+        pool = rawPools(
+          appCallbackPool(size, '/wecom/callback', apps[count - 1]!),
+          '/wecom/callback',
+          CONTENT_TYPE.app,
+        );
+        pools.clear();
+        pools.set(count, pool);
+      }
+      const apps = `${count} app${count === 1 ? '' : 's'}`;
       const row = await measurePair(
-        `${count} app${count === 1 ? '' : 's'}`,
-        { adapter: 'node', kind: 'app', apps: count },
+        adapter === 'node' ? apps : `${apps}, ${ADAPTER_LABELS[adapter]}`,
+        { adapter, kind: 'app', apps: count },
         pool,
         options,
       );
+      row.adapter = adapter;
       results.app.push(row);
       console.log(`  measured router with ${row.label}`);
     }
@@ -292,12 +311,19 @@ export function printInbound(results: InboundResults, options: InboundOptions): 
   }
   if (results.app.length > 0) {
     out.push('');
-    out.push(`(c) App XML callback through the CallbackRouter, node:http, target = last app — ${note}`);
-    out.push(table([['apps', ...head.slice(1)], ...results.app.map(rowCells)]));
-    const first = results.app[0]!.wecom.rps;
     out.push(
-      `    WeCom req/s relative to ${results.app[0]!.label}: ${results.app.map((r) => `${r.label} ${(r.wecom.rps / first).toFixed(2)}`).join(', ')}`,
+      `(c) App XML callback through the CallbackRouter (node:http unless named), target = last app — ${note}`,
     );
+    out.push(table([['apps', ...head.slice(1)], ...results.app.map(rowCells)]));
+    const series = results.app.filter((r) => r.adapter === 'node');
+    const first = series[0];
+    if (first) {
+      const relative = (r: InboundRow, f: (x: InboundRow) => number) => (f(r) / f(first)).toFixed(2);
+      out.push(
+        `    node:http, relative to ${first.label}: WeCom req/s ${series.map((r) => `${r.label} ${relative(r, (x) => x.wecom.rps)}`).join(', ')}; ` +
+          `server CPU µs/req ${series.map((r) => `${r.label} ${relative(r, (x) => x.wecom.cpuUs)}`).join(', ')}`,
+      );
+    }
   }
   out.push(
     '    bare = the framework answering `200 success` to the same request; floor = a hand-written route doing only the',
