@@ -5,7 +5,7 @@
  */
 import { type StreamWriter, WeComBot } from '../packages/bot/src/index.ts';
 import { AccessTokenCache } from '../packages/callback/src/index.ts';
-import { Deduper, MemoryStore, silentLogger } from '../packages/core/src/index.ts';
+import { DEFAULT_STORE_MAX_ENTRIES, Deduper, MemoryStore, silentLogger } from '../packages/core/src/index.ts';
 import {
   botStreamRefresh,
   botText,
@@ -166,7 +166,7 @@ async function streams(options: { streams: number; storeBound?: number }): Promi
   await bot.close({ timeoutMs: 1000 });
   return {
     streams: n,
-    storeBound: options.storeBound ?? 50_000,
+    storeBound: options.storeBound ?? DEFAULT_STORE_MAX_ENTRIES,
     openMs,
     refreshUs,
     refreshConcurrentUs,

@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_STORE_MAX_ENTRIES } from '../packages/core/src/index.ts';
 import type { DedupResult, StreamsResult, TokensResult } from './growth-child.ts';
 import { benchFromDist } from './lib/child.ts';
 import { REPO_ROOT } from './lib/frameworks.ts';
@@ -59,7 +60,7 @@ export async function runGrowth(): Promise<GrowthResults> {
   ];
   const streams = [
     await runPart<StreamsResult>('streams', { streams: 10_000 }),
-    await runPart<StreamsResult>('streams', { streams: 10_000, storeBound: 200_000 }),
+    await runPart<StreamsResult>('streams', { streams: 10_000, storeBound: 40_000 }),
   ];
   const tokens = await runPart<TokensResult>('tokens', { callers: 1000 });
   return { dedup, streams, tokens };
@@ -106,7 +107,7 @@ export function printGrowth(r: GrowthResults): string {
         'RSS before → after',
       ],
       ...r.streams.map((s) => [
-        `${fmt(s.storeBound)}${s.storeBound === 50_000 ? ' (default)' : ''}`,
+        `${fmt(s.storeBound)}${s.storeBound === DEFAULT_STORE_MAX_ENTRIES ? ' (default)' : ''}`,
         ((s.openMs * 1000) / s.streams).toFixed(0),
         s.refreshUs.toFixed(0),
         s.refreshConcurrentUs.toFixed(0),

@@ -1,6 +1,9 @@
 import type { Logger } from './logger.js';
 import { MemoryStore } from './store.js';
 
+/** Entries the default in-memory store holds: a bot message takes 4–5, a streamed one a few more. */
+export const DEFAULT_STORE_MAX_ENTRIES = 100_000;
+
 /**
  * The in-memory store a bot or router uses when none is given: bounded, and saying so (at warn,
  * at most once a minute) when traffic outgrows the bound, since evicted dedup marks could let a
@@ -14,7 +17,7 @@ export function createDefaultStore(options: {
   let lastWarning = Number.NEGATIVE_INFINITY;
   const now = options.now ?? Date.now;
   const store: MemoryStore = new MemoryStore({
-    maxEntries: options.maxEntries ?? 100_000,
+    maxEntries: options.maxEntries ?? DEFAULT_STORE_MAX_ENTRIES,
     now,
     onEvict: () => {
       if (now() - lastWarning < 60_000) return;
