@@ -64,6 +64,12 @@ interface Signed {
   nonce: string;
 }
 
+/** What #call returns when no listener is registered (shared: never mutated). */
+const NO_CALLS: { count: number; errors: unknown[] } = Object.freeze({ count: 0, errors: [] }) as {
+  count: number;
+  errors: unknown[];
+};
+
 export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
   readonly capabilities: BotCapabilities = Object.freeze({
     reactiveOnly: true,
@@ -291,6 +297,9 @@ export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
     names: readonly BotEventName[],
     args: unknown[],
   ): Promise<{ count: number; errors: unknown[] }> {
+    let any = false;
+    for (const name of names) any ||= this.listenerCount(name) > 0;
+    if (!any) return NO_CALLS;
     const runs: Promise<unknown>[] = [];
     for (const name of names) {
       for (const fn of this.listeners(name) as AnyListener[]) {
@@ -328,7 +337,9 @@ export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
         error: result.error,
       });
     }
-    const { errors } = await this.#call([result.ok ? 'reply.delivered' : 'reply.failed'], [result]);
+    const event = result.ok ? 'reply.delivered' : 'reply.failed';
+    if (this.listenerCount(event) === 0) return;
+    const { errors } = await this.#call([event], [result]);
     for (const e of errors) this.#logger.error('a reply listener threw', { error: e });
   }
 

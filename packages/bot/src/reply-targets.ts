@@ -27,6 +27,39 @@ const CHAT_HISTORY = 10;
 /** Targets also kept in this process, so a reply by msgid still works while the Store is down. */
 const LOCAL_TARGETS = 2000;
 
+/**
+ * The chat index is one line per message, oldest first: `<arrival ms> <msgid>`. It is rewritten for
+ * every message, and lines cost a third of what JSON objects cost to read and write. Returns the
+ * new value: the 9 newest unexpired entries of `current` other than `msgid`, then `msgid`.
+ */
+function appendToChat(current: string | undefined, entry: ChatEntry, now: number, ttlMs: number): string {
+  let out = `${entry.at} ${entry.msgid}`;
+  if (current === undefined) return out;
+  const lines = current.split('\n');
+  let kept = 1;
+  for (let i = lines.length - 1; i >= 0 && kept < CHAT_HISTORY; i--) {
+    const line = lines[i]!;
+    const space = line.indexOf(' ');
+    if (space < 1) continue;
+    if (!(Number(line.slice(0, space)) + ttlMs > now) || line.slice(space + 1) === entry.msgid) continue;
+    out = `${line}\n${out}`;
+    kept++;
+  }
+  return out;
+}
+
+/** The entries of a chat index value, oldest first; malformed lines are skipped. */
+function readChat(text: string | undefined): ChatEntry[] {
+  if (!text) return [];
+  const entries: ChatEntry[] = [];
+  for (const line of text.split('\n')) {
+    const space = line.indexOf(' ');
+    const at = Number(line.slice(0, space));
+    if (space > 0 && Number.isFinite(at)) entries.push({ at, msgid: line.slice(space + 1) });
+  }
+  return entries;
+}
+
 function parse<T>(text: string | undefined): T | undefined {
   if (text === undefined) return undefined;
   try {
@@ -68,32 +101,32 @@ export class ReplyTargets {
    */
   indexChat(target: ReplyTarget): Promise<void> {
     const chatId = target.chatId;
-    const run = (this.#indexing.get(chatId) ?? Promise.resolve())
-      .then(() => this.#index(target))
-      .catch((error: unknown) =>
-        this.#logger.warn('could not update the chat reply index; msgid replies still work', {
-          msgid: target.msgid,
-          error,
-        }),
-      )
-      .finally(() => {
-        if (this.#indexing.get(chatId) === run) this.#indexing.delete(chatId);
+    const previous = this.#indexing.get(chatId);
+    const done = (): void => {
+      if (this.#indexing.get(chatId) === run) this.#indexing.delete(chatId);
+    };
+    const run: Promise<void> = (
+      previous ? previous.then(() => this.#index(target)) : this.#index(target)
+    ).then(done, (error: unknown) => {
+      done();
+      this.#logger.warn('could not update the chat reply index; msgid replies still work', {
+        msgid: target.msgid,
+        error,
       });
+    });
     this.#indexing.set(chatId, run);
     return run;
   }
 
   async #index(target: ReplyTarget): Promise<void> {
+    // A line break would split the entry: such a message is answered by msgid only.
+    if (target.msgid.includes('\n')) return;
     const key = `chat:${target.chatId}`;
+    const entry = { msgid: target.msgid, at: target.at };
     // Read-modify-write fenced by compareAndSet: concurrent messages of one chat on several replicas never lose an entry.
     for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.#store.get(key);
-      const now = this.#now();
-      const list = (parse<ChatEntry[]>(current) ?? []).filter(
-        (e) => e.msgid !== target.msgid && e.at + this.#ttlMs > now,
-      );
-      list.push({ msgid: target.msgid, at: target.at });
-      const next = JSON.stringify(list.slice(-CHAT_HISTORY));
+      const next = appendToChat(current, entry, this.#now(), this.#ttlMs);
       if (await this.#store.compareAndSet(key, current, next, { ttlMs: this.#ttlMs })) return;
     }
     this.#logger.warn('could not update the chat reply index (contention); msgid replies still work', {
@@ -122,7 +155,7 @@ export class ReplyTargets {
   /** The newest message of the chat whose response_url is still unused and unexpired. */
   async byChat(chatId: string, isUsed: (url: string) => Promise<boolean>): Promise<ReplyTarget | undefined> {
     await this.#indexing.get(chatId);
-    const list = parse<ChatEntry[]>(await this.#store.get(`chat:${chatId}`)) ?? [];
+    const list = readChat(await this.#store.get(`chat:${chatId}`));
     for (let i = list.length - 1; i >= 0; i--) {
       const target = await this.byMsgid(list[i]!.msgid);
       if (target && !(await isUsed(target.url))) return target;

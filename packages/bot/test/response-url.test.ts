@@ -176,6 +176,26 @@ describe('single use and targets', () => {
     expect(suite.wecom.callsFor(second.url)).toHaveLength(1);
   });
 
+  it('by chatId: a chat remembers its 10 newest messages, newest first', async () => {
+    const t = setup();
+    const received = [];
+    for (let i = 0; i < 12; i++) received.push(await receiveWithUrl(t, [], { chatid: 'wrgroup-history' }));
+    const used: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const result = await t.bot.reply({ chatId: 'wrgroup-history' }, `answer ${i}`);
+      used.push(result.msgid ?? '');
+    }
+    expect(used).toEqual(
+      received
+        .slice(2)
+        .reverse()
+        .map((r) => r.msgid),
+    );
+    await expect(t.bot.reply({ chatId: 'wrgroup-history' }, 'eleventh')).rejects.toMatchObject({
+      code: 'unknown_reply_target',
+    });
+  });
+
   it('by chatId from a listener: the message being handled, though the chat index is written off the callback path', async () => {
     const t = setup();
     const first = await receiveWithUrl(t, [], { chatid: 'wrgroup-fresh' });

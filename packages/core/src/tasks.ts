@@ -8,12 +8,11 @@ export class TaskTracker {
 
   /** Tracks a task; hands it to `waitUntil` too when the runtime has one. */
   run<T>(task: Promise<T>, waitUntil?: (promise: Promise<unknown>) => void): Promise<T> {
-    const settled = task.then(
-      () => undefined,
-      () => undefined,
-    );
+    const forget = (): void => {
+      this.#tasks.delete(settled);
+    };
+    const settled: Promise<void> = task.then(forget, forget);
     this.#tasks.add(settled);
-    void settled.then(() => this.#tasks.delete(settled));
     waitUntil?.(settled);
     return task;
   }
@@ -52,11 +51,18 @@ export type DeadlineResult<T> = { done: true; value: T } | { done: false };
  * outcome goes out actively); its rejection is not left unhandled.
  */
 export function raceDeadline<T>(promise: Promise<T>, ms: number): Promise<DeadlineResult<T>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<DeadlineResult<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ done: false }), ms);
+  return new Promise<DeadlineResult<T>>((resolve, reject) => {
+    const timer = setTimeout(() => resolve({ done: false }), ms);
+    // Handled either way: a rejection after the deadline settles nothing and is not left unhandled.
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ done: true, value });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  const result = promise.then((value): DeadlineResult<T> => ({ done: true, value }));
-  result.catch(() => {});
-  return Promise.race([result, deadline]).finally(() => clearTimeout(timer));
 }

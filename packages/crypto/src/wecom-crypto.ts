@@ -33,47 +33,81 @@ function echostrOf(p: UrlVerificationParams): string {
   return p.echostr;
 }
 
+/** A value now, or later when the provider is asynchronous (Web Crypto). */
+type Maybe<T> = T | Promise<T>;
+
+/**
+ * `next(value)` at once when the value is already there, else when it arrives. A synchronous
+ * provider (node:crypto) then goes through a whole callback without a single intermediate promise:
+ * each public method below makes one, where chained `await`s made five or six.
+ */
+function then<T, U>(value: Maybe<T>, next: (value: T) => Maybe<U>): Maybe<U> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
 /** The async codec; works with every provider. */
 export class WeComCrypto extends CodecBase<CryptoProvider> {
+  #signature(timestamp: string, nonce: string, encrypt: string): Maybe<string> {
+    return this.provider.sha1Hex(...this.signatureParts(timestamp, nonce, encrypt));
+  }
+
+  #verify(p: SignatureParams): Maybe<void> {
+    const checked = this.checkParams(p);
+    return then(this.#signature(checked.timestamp, checked.nonce, p.encrypt), (signature) =>
+      this.compareSignature(signature, checked),
+    );
+  }
+
+  #encrypt(message: string | Uint8Array): Maybe<string> {
+    return then(this.aes.encrypt(this.frame(message)), (bytes) => this.provider.base64Encode(bytes));
+  }
+
+  #decrypt(encrypt: string): Maybe<DecryptedMessage> {
+    return then(this.aes.decrypt(this.ciphertext(encrypt)), (raw) => this.finishDecrypt(raw));
+  }
+
   /** msg_signature over token, timestamp, nonce and the encrypted text. */
   async signature(timestamp: string, nonce: string, encrypt: string): Promise<string> {
-    return this.provider.sha1Hex(...this.signatureParts(timestamp, nonce, encrypt));
+    return this.#signature(timestamp, nonce, encrypt);
   }
 
   /** Checks the signature in constant time, then the timestamp window. */
   async verifySignature(p: SignatureParams): Promise<void> {
-    const checked = this.checkParams(p);
-    this.compareSignature(await this.signature(checked.timestamp, checked.nonce, p.encrypt), checked);
+    return this.#verify(p);
   }
 
   async encrypt(message: string | Uint8Array): Promise<string> {
-    return this.provider.base64Encode(await this.aes.encrypt(this.frame(message)));
+    return this.#encrypt(message);
   }
 
   async decrypt(encrypt: string): Promise<DecryptedMessage> {
-    return this.finishDecrypt(await this.aes.decrypt(this.ciphertext(encrypt)));
+    return this.#decrypt(encrypt);
   }
 
   /** URL verification: returns the plaintext to answer with (no quotes, no newline). */
   async verifyUrl(p: UrlVerificationParams): Promise<string> {
     const echostr = echostrOf(p);
-    await this.verifySignature({ ...p, encrypt: echostr });
-    return (await this.decrypt(echostr)).message;
+    return then(this.#verify({ ...p, encrypt: echostr }), () =>
+      then(this.#decrypt(echostr), (decrypted) => decrypted.message),
+    );
   }
 
   /** Parses the envelope, verifies, decrypts. */
   async decryptCallback(p: CallbackParams): Promise<DecryptedCallback> {
     const envelope = this.parseEnvelope(p.body, p.format);
-    await this.verifySignature({ ...p, encrypt: envelope.encrypt });
-    return { ...(await this.decrypt(envelope.encrypt)), envelope };
+    return then(this.#verify({ ...p, encrypt: envelope.encrypt }), () =>
+      then(this.#decrypt(envelope.encrypt), (decrypted) => ({ ...decrypted, envelope })),
+    );
   }
 
   /** Encrypts and signs a passive reply; returns the response body. */
   async encryptReply(message: string, options: ReplyOptions): Promise<string> {
     const { timestamp, nonce } = this.replyStamp(options);
-    const encrypt = await this.encrypt(message);
-    const signature = await this.signature(timestamp, nonce, encrypt);
-    return this.envelope(options.format, { encrypt, signature, timestamp, nonce });
+    return then(this.#encrypt(message), (encrypt) =>
+      then(this.#signature(timestamp, nonce, encrypt), (signature) =>
+        this.envelope(options.format, { encrypt, signature, timestamp, nonce }),
+      ),
+    );
   }
 
   /**
@@ -81,7 +115,7 @@ export class WeComCrypto extends CodecBase<CryptoProvider> {
    * IV = key[0..16], PKCS#7 to 32, no frame. Returns a view of the decrypted bytes.
    */
   async decryptMedia(data: Uint8Array, aesKey?: string): Promise<Uint8Array> {
-    return pkcs7Unpad(await this.mediaAes(data, aesKey).decrypt(data));
+    return then(this.mediaAes(data, aesKey).decrypt(data), pkcs7Unpad);
   }
 }
 
