@@ -113,7 +113,9 @@ export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
     this.#http = new HttpClient({ ...o.http, logger: this.#logger });
     this.#dedup = new Deduper({
       store: this.#store,
-      ttlMs: o.dedupTtlMs,
+      // Dedup is also the replay check of every message with a msgid: its mark outlives the span in
+      // which a signed timestamp is accepted (window on either side of the clock).
+      ttlMs: o.timestampWindow === false ? o.dedupTtlMs : Math.max(o.dedupTtlMs, o.timestampWindow * 2000),
       prefix: 'dedup:',
       logger: this.#logger,
     });

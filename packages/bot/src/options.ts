@@ -49,7 +49,10 @@ export interface WeComBotOptions {
   store?: Store;
   /** Allowed sender userids (trimmed, exact). Empty or absent = everyone. Checked before dedup. */
   allowFrom?: readonly string[];
-  /** How long a msgid is remembered for dedup. Default 300 000 ms. */
+  /**
+   * How long a msgid is remembered for dedup. Default 300 000 ms; never less than 2 ×
+   * `timestampWindow` (dedup is also the replay check of messages with a msgid).
+   */
   dedupTtlMs?: number;
   /** Time the listeners get before the callback is answered; must be below WeCom's 5 s. Default 4000. */
   deadlineMs?: number;

@@ -441,6 +441,27 @@ describe('allowFrom, dedup and replay', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('a replay stays refused for as long as its signed timestamp is accepted, past dedupTtlMs', async () => {
+    let clock = Date.now();
+    const t = setup({ now: () => clock, dedupTtlMs: 1000, timestampWindow: 300 });
+    const seen = collect(t);
+    // Signed 299 s ahead of the bot's clock (within the window): accepted until clock + 599 s.
+    const cb = buildBotCallback({
+      token: TOKEN,
+      encodingAESKey: KEY,
+      timestamp: Math.floor(clock / 1000) + 299,
+      message: botText({ content: 'once' }),
+    });
+    const request = { method: 'POST', url: `/wecom/bot${cb.search}`, body: cb.body };
+    expect((await t.bot.receive(request)).status).toBe(200);
+    clock += 590_000;
+    expect((await t.bot.receive(request)).status).toBe(200);
+    expect(seen).toHaveLength(1);
+    clock += 20_000;
+    expect((await t.bot.receive(request)).status).toBe(401);
+    expect(seen).toHaveLength(1);
+  });
+
   it('the Store failing does not lose the message (dedup fails open)', async () => {
     const broken = {
       get: async () => {
