@@ -339,9 +339,7 @@ export class WeComBot extends EventEmitter<BotEvents> implements WeComHandler {
         error: result.error,
       });
     }
-    const event = result.ok ? 'reply.delivered' : 'reply.failed';
-    if (this.listenerCount(event) === 0) return;
-    const { errors } = await this.#call([event], [result]);
+    const { errors } = await this.#call([result.ok ? 'reply.delivered' : 'reply.failed'], [result]);
     for (const e of errors) this.#logger.error('a reply listener threw', { error: e });
   }
 

@@ -75,6 +75,8 @@ export class ReplyTargets {
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #local = new Map<string, ReplyTarget>();
+  /** Chat index updates still running in this process, by chat. */
+  readonly #indexing = new Map<string, Promise<void>>();
 
   constructor(options: { store: Store; ttlMs: number; now: () => number; logger: Logger }) {
     this.#store = options.store;
@@ -82,8 +84,6 @@ export class ReplyTargets {
     this.#now = options.now;
     this.#logger = options.logger;
   }
-
-  readonly #indexing = new Map<string, Promise<void>>();
 
   /** Remembers a message's response_url (awaited before dispatch: a reply by msgid needs it). */
   async remember(target: ReplyTarget): Promise<void> {
