@@ -13,7 +13,7 @@ const bot = new WeComBot({
   allowFrom: ['zhangsan', 'lisi'], // empty = everyone
 });
 
-bot.on('message', (message) => {
+bot.on('callback', (message) => {
   if ('text' in message) bus.publish({ msgid: message.msgid, chatId: message.chatId, text: message.text });
 });
 

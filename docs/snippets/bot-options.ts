@@ -9,11 +9,11 @@ const bot = new WeComBot({
   // aibotId: 'aib…', // unset; when set: callbacks of other bots refused, Store keys scoped by it
   path: '/wecom/bot', // or a list; undefined = any path
   store: new MemoryStore({ maxEntries: 100_000 }), // like the default (which warns when full); @maven/wecom-redis for replicas
-  allowFrom: [], // sender userids, trimmed, exact; empty = everyone; checked before dedup
+  allowFrom: ['zhangsan'], // sender userids, trimmed, exact; absent = everyone, [] = nobody, '*' = everyone
   dedupTtlMs: 300_000, // how long a msgid is remembered
-  deadlineMs: 4000, // time listeners get before the callback is answered (< 5000)
+  deadlineMs: 4000, // time listeners get before the callback is answered (0 to 4999)
   ack: 'empty', // 'empty' (200, empty body) or 'success' (the reference's encrypted "success")
-  maxBodyBytes: 1024 * 1024, // 413 above it, before any crypto
+  maxBodyBytes: 64 * 1024, // 413 above it, before any crypto (1 KiB … 16 MiB)
   maxConcurrent: 512, // 503 above it (WeCom retries)
   http: { timeoutMs: 10_000, retry: { attempts: 3, backoff: { baseMs: 100, factor: 4 } } }, // + fetch
   media: { maxBytes: 10 * 1024 * 1024, protocols: ['https:'], timeoutMs: 15_000 }, // + hosts

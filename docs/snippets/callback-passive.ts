@@ -12,4 +12,4 @@ const router = new CallbackRouter({
 
 router.on('text', (message, ctx) => ctx.reply(`echo: ${message.content}`)); // within 4 s: passive
 router.on('event.click', (event, ctx) => ctx.reply(Reply.news([{ title: `menu ${event.eventKey}` }])));
-router.on('reply.failed', (info) => console.warn('reply failed', info.app, info.replyType, info.error));
+router.on('reply.failed', (info) => console.warn('reply failed', info.app, info.kind, info.error));

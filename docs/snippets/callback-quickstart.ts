@@ -14,7 +14,7 @@ const router = new CallbackRouter({
   path: '/wecom/callback',
   healthPath: '/health',
   // WECOM_CALLBACK_ALLOWED_USERS=zhangsan,lisi or WECOM_CALLBACK_ALLOW_ALL_USERS=true; unset = nobody
-  allow: allowlistFromEnv(process.env),
+  allowFrom: allowlistFromEnv(process.env),
 });
 
 router.on('text', async (message, ctx) => {

@@ -21,7 +21,7 @@ const router = new CallbackRouter({
     },
   ],
   path: '/wecom/callback', // also /wecom/callback/dept-a and /wecom/callback/dept-b
-  allow: { users: ['zhangsan', 'ww_corp_b:lisi'] }, // lisi only in corp B
+  allowFrom: ['zhangsan', 'ww_corp_b:lisi'], // lisi only in corp B
 });
 
 router.on('text', (message, ctx) => {

@@ -17,10 +17,10 @@ const router = new CallbackRouter({
   // healthPath: '/health', // unset; when set, GET on it → {"status":"ok"}
   store: new MemoryStore(), // dedup and access tokens; @maven/wecom-redis for replicas
   deadlineMs: 4000, // passive replies within it, active (message/send) after it
-  maxBodyBytes: 64 * 1024, // 1 KiB … 1 MiB
+  maxBodyBytes: 64 * 1024, // 413 above it, before any crypto (1 KiB … 16 MiB)
   maxConcurrent: 512,
   dedupTtlMs: 300_000,
-  // allow: { users: ['zhangsan', 'ww_corp_a:lisi'] }, // unset = everyone; or { allowAll: true }
+  // allowFrom: ['zhangsan', 'ww_corp_a:lisi'], // unset = everyone; ['*'] = everyone; [] = nobody
   http: { baseUrl: 'https://qyapi.weixin.qq.com', timeoutMs: 10_000, retry: { attempts: 3 } }, // + fetch
   tokens: { refreshMarginMs: 300_000, lockTtlMs: 10_000, lockWaitMs: 15_000, pollIntervalMs: 50 },
   rateLimitRetry: { attempts: 3, baseMs: 1000, maxMs: 10_000 }, // 45009 / 45033

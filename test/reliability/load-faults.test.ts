@@ -219,7 +219,7 @@ describe('load with faults', () => {
       expect(BOT_FAILURE_REASONS).toContain(reason);
     }
     for (const key of Object.keys(delta(after.app.failed, before.app.failed))) {
-      expect(key).toMatch(/^active:(api_error|http_error|network_error|timeout|token_unavailable)$/);
+      expect(key).toMatch(/^api:(api_error|http_error|network_error|timeout|token_unavailable)$/);
     }
   });
 
@@ -250,7 +250,7 @@ describe('load with faults', () => {
       .filter((c) => (c.response as { errcode?: number } | undefined)?.errcode === 0)
       .map((c) => (c.body as { text?: { content?: string } }).text?.content);
     expect(new Set(contents).size).toBe(contents.length);
-    const delivered = (after.app.delivered.active ?? 0) - (before.app.delivered.active ?? 0);
+    const delivered = (after.app.delivered.api ?? 0) - (before.app.delivered.api ?? 0);
     const droppedAfterAccept = proxy.stats().acceptedThenDropped['message/send'] ?? 0;
     expect(contents.length).toBe(delivered + droppedAfterAccept);
   });

@@ -77,8 +77,8 @@ beforeAll(async () => {
     await sleep(LISTENER_MS);
     await ctx.reply(`reply to ${message.msgId}`);
   });
-  router.on('reply.delivered', (info) => note(info.chatId, `delivered:${info.via}`));
-  router.on('reply.failed', (info) => note(info.chatId, `failed:${info.via}`));
+  router.on('reply.delivered', (info) => note(info.chatId, `delivered:${info.channel}`));
+  router.on('reply.failed', (info) => note(info.chatId, `failed:${info.channel}`));
   router.on('duplicate', (info) => bump(duplicates, info.key));
   const listener = toNodeListener(bot, { next: toNodeListener(router) });
   server = createServer((req, res) => {
@@ -193,7 +193,7 @@ describe('re-delivery of unanswered callbacks', () => {
       .map((m) => (m.body as { text?: { content?: string } }).text?.content);
     for (const a of apps) {
       expect(sentTexts.filter((t) => t === `reply to ${a.msgId}`)).toHaveLength(1);
-      expect(outcomes.get(a.chatId)).toEqual(['delivered:active']);
+      expect(outcomes.get(a.chatId)).toEqual(['delivered:api']);
     }
     expect([...duplicates.values()].reduce((x, y) => x + y, 0)).toBe(MESSAGES * 2);
   });

@@ -168,12 +168,12 @@ router.on('text', async (message, ctx) => {
 });
 router.on('reply.delivered', (info) => {
   appOutcomes++;
-  bump(appCounters.delivered, info.via);
+  bump(appCounters.delivered, info.channel);
 });
 router.on('reply.failed', (info) => {
   appOutcomes++;
   const code = (info.error as { code?: unknown })?.code;
-  bump(appCounters.failed, `${info.via}:${typeof code === 'string' ? code : 'error'}`);
+  bump(appCounters.failed, `${info.channel}:${typeof code === 'string' ? code : 'error'}`);
 });
 router.on('error', () => {
   appCounters.errors++;

@@ -193,7 +193,7 @@ function checkNoneLost(run: Run, side: 'bot' | 'app'): void {
     expect(run.posts.refused).toBe(0);
     expect(run.posts.accepted).toBe(r.bot.delivered.response_url ?? 0);
   } else {
-    expect(run.appSends).toBe(r.app.delivered.active ?? 0);
+    expect(run.appSends).toBe(r.app.delivered.api ?? 0);
   }
 }
 
@@ -267,7 +267,7 @@ describe('graceful shutdown', () => {
   // timeout runs out and reports each as reply.failed (code 'closed'): none finishes unseen.
   it('router: reports replies it could not finish before the close timeout as failed (closed)', () => {
     checkNoneLost(cut, 'app');
-    expect(Object.keys(cut.result!.app.failed)).toEqual(['active:closed']);
-    expect(cut.result!.app.failed['active:closed']).toBeGreaterThan(0);
+    expect(Object.keys(cut.result!.app.failed)).toEqual(['api:closed']);
+    expect(cut.result!.app.failed['api:closed']).toBeGreaterThan(0);
   });
 });

@@ -61,7 +61,7 @@ export function routerOptions(o: GatewayOptions): CallbackRouterOptions {
   return {
     apps: o.apps,
     path: o.path,
-    allow: o.allow,
+    allowFrom: o.allow,
     logger: o.logger,
     ...(o.store ? { store: o.store } : {}),
     ...(o.apiBase ? { http: { baseUrl: o.apiBase } } : {}),
@@ -126,7 +126,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   });
   router.on('denied', (info) => log.info('denied', { app: info.app, user: info.userId }));
   router.on('duplicate', (info) => log.info('duplicate', { app: info.app, dedupKey: info.key }));
-  router.on('error', (error, ctx) => log.error('handler.error', { app: ctx?.app.name, error }));
+  router.on('error', (error, info) => log.error('handler.error', { app: info.app, error }));
 
   const listener = toNodeListener(router, {
     next: (req, res) => {

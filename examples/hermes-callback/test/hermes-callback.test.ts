@@ -404,7 +404,7 @@ describe('hermes-callback: the reference’s default allowlist and configuration
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toMatch(/syntax\.yaml is not valid YAML \(\w+\) at line \d+, column \d+/);
     expect(env.code).toBe(2);
-    expect(env.stderr).toContain('allow: entries must be userId, corpId:userId or corpId:agentId:userId');
+    expect(env.stderr).toContain('allowFrom: entries must be userId, corpId:userId or corpId:agentId:userId');
     expect(off.code).toBe(0);
     expect(off.stderr).toContain('platforms.wecom_callback.enabled is false');
     for (const run of [key, secret, apps, syntax, env, off]) {

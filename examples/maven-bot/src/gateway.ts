@@ -80,7 +80,8 @@ export function botOptions(o: GatewayOptions): WeComBotOptions {
     encodingAESKey: config.encodingAESKey,
     ...(config.receiveId === undefined ? {} : { receiveId: config.receiveId }),
     path: BOT_PATH,
-    allowFrom: config.allowFrom,
+    // The reference reads an empty allowFrom as everyone; the SDK reads [] as nobody.
+    ...(config.allowFrom.length === 0 ? {} : { allowFrom: config.allowFrom }),
     ack: o.ack ?? 'empty',
     reactiveOnly: true,
     logger: o.logger,
@@ -132,7 +133,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     await writer.finish(answer);
   }
 
-  bot.on('message', async (message, ctx) => {
+  bot.on('callback', async (message, ctx) => {
     log.info('inbound', {
       msgid: message.msgid,
       type: message.type,

@@ -5,7 +5,8 @@
  * WeCom allows differs by callback: messages take stream / template_card passively, enter_chat
  * takes a welcome text or card, a card click takes a card update, feedback takes nothing.
  */
-import type { TaskTracker } from '@maven/wecom-core';
+import type { InboundExchange, PassiveChoice, TaskTracker } from '@maven/wecom-core';
+import type { BotContext, ReplyOptions, StreamOptions } from './context-types.js';
 import type { DeliveryResult, ReplyDelivered, ReplyKind } from './delivery.js';
 import { WeComBotError } from './errors.js';
 import { randomId } from './ids.js';
@@ -13,76 +14,7 @@ import type { MediaFile, MediaSource } from './media.js';
 import type { OutboxMeta, ResponseUrlOutbox, ResponseUrlPayload } from './outbox.js';
 import { checkCard, checkFeedbackId, fitContent, type PassiveBody, streamFrame } from './payloads.js';
 import { type StreamWriter, StreamWriterImpl, type StreamWriterOptions } from './stream.js';
-import type {
-  BotInbound,
-  EnterChatEvent,
-  FeedbackEvent,
-  TemplateCard,
-  TemplateCardEvent,
-  UnknownMessage,
-  UserMessage,
-} from './types.js';
-
-export interface ReplyOptions {
-  /** `feedback.id` (≤ 256 bytes): WeCom then sends a feedback_event when the user rates the reply. */
-  feedbackId?: string;
-}
-
-export interface StreamOptions extends ReplyOptions {
-  /** A template card shown with the stream (`stream_with_template_card`), first frame only. */
-  card?: TemplateCard;
-}
-
-/** What every context offers. */
-export interface ContextBase<M extends BotInbound = BotInbound> {
-  readonly message: M;
-  readonly msgid: string;
-  readonly chatId: string;
-  readonly userId: string;
-  /** When the callback arrived (ms, the bot's clock). */
-  readonly receivedAt: number;
-  /** True while a reply can still go passively in the callback's HTTP response. */
-  readonly passiveOpen: boolean;
-  /** Keeps background work alive after the response (and makes `bot.close()` wait for it). */
-  waitUntil(promise: Promise<unknown>): void;
-  /** Downloads and decrypts media: by default the message's first media item. */
-  downloadMedia(source?: MediaSource): Promise<MediaFile>;
-  /** Every media item of the message, in order (mixed messages may have several images). */
-  downloadAllMedia(): Promise<MediaFile[]>;
-}
-
-/** Context of user messages (and of unknown ones): markdown replies, streams, cards. */
-export interface MessageContext<M extends BotInbound = UserMessage> extends ContextBase<M> {
-  /**
-   * Answers with markdown: within the deadline as a passive stream frame with finish:true (markdown
-   * is not a passive type), afterwards through the message's response_url. Cut to 20480 bytes.
-   */
-  reply(markdown: string, options?: ReplyOptions): Promise<DeliveryResult>;
-  /** Starts (or returns the already started) stream for this message. */
-  stream(options?: StreamOptions): StreamWriter;
-  /** A template card: passive within the deadline, else via response_url (single chats only). */
-  replyCard(card: TemplateCard): Promise<DeliveryResult>;
-}
-
-/** Context of enter_chat: a welcome text or card, passive only, within the deadline. */
-export interface EnterChatContext extends ContextBase<EnterChatEvent> {
-  welcome(textOrCard: string | TemplateCard): Promise<DeliveryResult>;
-}
-
-/** Context of a template-card click: update the card passively; reply/replyCard use response_url. */
-export interface CardEventContext extends MessageContext<TemplateCardEvent> {
-  /** `{response_type:'update_template_card'}`; `userids` limits the update to those users. */
-  updateCard(card: TemplateCard, userids?: readonly string[]): Promise<DeliveryResult>;
-}
-
-/** Context of events that take no reply (feedback_event). */
-export type EventContext<M extends BotInbound = FeedbackEvent> = ContextBase<M>;
-
-/** The full context, as the catch-all 'message' listener receives it; methods check the callback kind. */
-export interface BotContext extends MessageContext<BotInbound> {
-  welcome(textOrCard: string | TemplateCard): Promise<DeliveryResult>;
-  updateCard(card: TemplateCard, userids?: readonly string[]): Promise<DeliveryResult>;
-}
+import type { BotInbound, TemplateCard, UnknownMessage, UserMessage } from './types.js';
 
 export interface ExchangeServices {
   outbox: ResponseUrlOutbox;
@@ -127,13 +59,24 @@ function passiveKindsOf(message: BotInbound): ReadonlySet<ReplyKind> {
   }
 }
 
+export type {
+  BotContext,
+  CardEventContext,
+  ContextBase,
+  EnterChatContext,
+  EventContext,
+  MessageContext,
+  ReplyOptions,
+  StreamOptions,
+} from './context-types.js';
+
 /** The internal side of one callback: the passive slot, its deadline, and the public context. */
-export class Exchange {
+export class Exchange implements InboundExchange<PassiveBody, BotContext> {
   readonly context: BotContext;
   readonly message: BotInbound;
   readonly receivedAt: number;
   /** Resolves when a passive reply was chosen: the response can go out at once. */
-  readonly chosen: Promise<void>;
+  readonly decided: Promise<void>;
   readonly #s: ExchangeServices;
   readonly #waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   readonly #kinds: ReadonlySet<ReplyKind>;
@@ -153,7 +96,7 @@ export class Exchange {
     this.#s = options.services;
     this.#waitUntil = options.waitUntil;
     this.#kinds = passiveKindsOf(options.message);
-    this.chosen = new Promise((resolve) => {
+    this.decided = new Promise((resolve) => {
       this.#resolveChosen = resolve;
     });
     this.context = createContext(this);
@@ -198,7 +141,7 @@ export class Exchange {
   }
 
   /** Closes the passive slot; returns the body for the HTTP response, if a reply was chosen. */
-  async close(): Promise<{ body: PassiveBody; delivered: ReplyDelivered } | undefined> {
+  async close(): Promise<PassiveChoice<PassiveBody> | undefined> {
     this.#open = false;
     const choice = this.#choice;
     if (!choice) return undefined;
@@ -212,13 +155,26 @@ export class Exchange {
         ...this.#meta(choice.kind, { streamId: state.id, finish: state.finish }),
         ...(state.truncated ? { truncated: true } : {}),
       };
-      return { body, delivered };
+      return this.#passive(body, delivered);
     }
     const extra: Partial<ReplyDelivered> = choice.truncated ? { truncated: true } : {};
     if (choice.kind === 'stream') extra.finish = true;
+    return this.#passive(choice.body!, { ok: true, channel: 'passive', ...this.#meta(choice.kind, extra) });
+  }
+
+  #passive(body: PassiveBody, delivered: ReplyDelivered): PassiveChoice<PassiveBody> {
     return {
-      body: choice.body!,
-      delivered: { ok: true, channel: 'passive', ...this.#meta(choice.kind, extra) },
+      reply: body,
+      delivered: () => this.#s.report(delivered),
+      failed: (cause) =>
+        this.#s.report({
+          ...delivered,
+          ok: false,
+          reason: 'unknown_outcome',
+          error: new WeComBotError('passive_reply_failed', 'the passive reply could not be encrypted', {
+            cause,
+          }),
+        }),
     };
   }
 

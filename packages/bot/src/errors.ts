@@ -30,6 +30,8 @@ export type BotErrorCode =
   | 'reply_unsupported'
   /** The bot is closed. */
   | 'bot_closed'
+  /** A passive reply was chosen but its answer could not be built (encryption failed). */
+  | 'passive_reply_failed'
   /** The Store failed, so single use could not be guaranteed. */
   | 'store_unavailable';
 

@@ -1,4 +1,6 @@
 /** The typed event map of `WeComBot` (eventemitter3). Listeners may be async: the bot awaits them. */
+
+import type { ErrorInfo } from '@maven/wecom-core';
 import type {
   BotContext,
   CardEventContext,
@@ -8,6 +10,7 @@ import type {
 } from './context.js';
 import type { ReplyDelivered, ReplyFailed } from './delivery.js';
 import type {
+  BotEvent,
   BotInbound,
   EnterChatEvent,
   FeedbackEvent,
@@ -17,16 +20,30 @@ import type {
   TemplateCardEvent,
   TextMessage,
   UnknownMessage,
+  UserMessage,
   VideoMessage,
   VoiceMessage,
 } from './types.js';
 
-/** Where an 'error' event came from. */
-export interface ErrorInfo {
-  /** 'listener': a listener threw; 'store': shared state failed; 'stream': a stream write failed. */
-  phase: 'listener' | 'store' | 'stream';
-  msgid?: string;
-  type?: string;
+export type { ErrorInfo } from '@maven/wecom-core';
+
+/** A callback from a sender outside `allowFrom`: acknowledged, not dispatched. */
+export interface DeniedInfo {
+  userId: string;
+  type: string;
+  msgId?: string;
+  chatId?: string;
+  callback: BotInbound | { type: 'stream' };
+}
+
+/** A re-delivered callback (same msgid): acknowledged, not dispatched again. */
+export interface DuplicateInfo {
+  /** The dedup key (aibotid:msgid). */
+  key: string;
+  type: string;
+  msgId?: string;
+  chatId?: string;
+  callback: BotInbound;
 }
 
 export interface BotEvents {
@@ -41,8 +58,14 @@ export interface BotEvents {
   'event.feedback_event': [event: FeedbackEvent, ctx: EventContext<FeedbackEvent>];
   /** Any msgtype or eventtype this version does not know. */
   unknown: [message: UnknownMessage, ctx: MessageContext<UnknownMessage>];
-  /** Catch-all: every dispatched message and event, after (and together with) its own listeners. */
-  message: [message: BotInbound, ctx: BotContext];
+  /** Every user message (any type), after its own listeners. */
+  message: [message: UserMessage, ctx: MessageContext<UserMessage>];
+  /** Every event (any eventtype), after its own listeners. */
+  event: [event: BotEvent, ctx: BotContext];
+  /** Catch-all: every dispatched callback, last. */
+  callback: [message: BotInbound, ctx: BotContext];
+  denied: [info: DeniedInfo];
+  duplicate: [info: DuplicateInfo];
   'reply.delivered': [result: ReplyDelivered];
   'reply.failed': [result: ReplyFailed];
   error: [error: unknown, info: ErrorInfo];

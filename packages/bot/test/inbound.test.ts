@@ -27,7 +27,7 @@ function setup(options: Parameters<typeof makeBot>[0] = {}): TestBot {
 /** Collects what the catch-all listener sees. */
 function collect(t: TestBot): BotInbound[] {
   const seen: BotInbound[] = [];
-  t.bot.on('message', (m) => {
+  t.bot.on('callback', (m) => {
     seen.push(m);
   });
   return seen;
@@ -137,7 +137,7 @@ describe('bad input', () => {
   });
 
   it('413 for an oversize body, before any crypto work', async () => {
-    const { bot } = setup({ maxBodyBytes: 1000 });
+    const { bot } = setup({ maxBodyBytes: 1024 });
     const body = JSON.stringify({ encrypt: 'A'.repeat(2000) });
     const out = await bot.receive({
       method: 'POST',
@@ -462,6 +462,23 @@ describe('allowFrom, dedup and replay', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('a replay signed 290 s ahead and sent again 310 s later is dispatched once', async () => {
+    let clock = Date.now();
+    const t = setup({ now: () => clock, dedupTtlMs: 1000, timestampWindow: 300 });
+    const seen = collect(t);
+    const cb = buildBotCallback({
+      token: TOKEN,
+      encodingAESKey: KEY,
+      timestamp: Math.floor(clock / 1000) + 290,
+      message: botText({ content: 'once' }),
+    });
+    const request = { method: 'POST', url: `/wecom/bot${cb.search}`, body: cb.body };
+    expect((await t.bot.receive(request)).status).toBe(200);
+    clock += 310_000;
+    expect((await t.bot.receive(request)).status).toBe(200);
+    expect(seen).toHaveLength(1);
+  });
+
   it('the Store failing does not lose the message (dedup fails open)', async () => {
     const broken = {
       get: async () => {
@@ -496,7 +513,7 @@ describe('never a crash', () => {
     const fc = (await import('fast-check')).default;
     const t = setup();
     let dispatched = 0;
-    t.bot.on('message', () => {
+    t.bot.on('callback', () => {
       dispatched++;
     });
     await fc.assert(

@@ -23,7 +23,7 @@ describe('options are validated eagerly', () => {
       fileUpload: false,
     });
     expect(Object.isFrozen(bot.capabilities)).toBe(true);
-    expect(bot.maxBodyBytes).toBe(1024 * 1024);
+    expect(bot.maxBodyBytes).toBe(64 * 1024);
     expect(bot.matches('/anything')).toBe(true);
     expect(JSON.stringify(bot)).not.toContain(TOKEN);
   });
@@ -34,8 +34,8 @@ describe('options are validated eagerly', () => {
     [{ ...base, media: { maxbytes: 1 } }, /media: unknown option "maxbytes"/],
     [{ ...base, token: '' }, /token/],
     [{ ...base, encodingAESKey: 'short' }, /43/],
-    [{ ...base, deadlineMs: 5000 }, /below 5000/],
-    [{ ...base, deadlineMs: 0 }, /deadlineMs/],
+    [{ ...base, deadlineMs: 5000 }, /deadlineMs must be a number from 0 to 4999/],
+    [{ ...base, deadlineMs: -1 }, /deadlineMs/],
     [{ ...base, ack: 'ok' }, /ack/],
     [{ ...base, reactiveOnly: false }, /reactiveOnly must be true/],
     [{ ...base, path: 'wecom' }, /path/],

@@ -165,7 +165,7 @@ describe('events', () => {
         thrown.push((e as { code: string }).code);
       }
     });
-    t.bot.on('message', (_m, ctx) => {
+    t.bot.on('callback', (_m, ctx) => {
       if (_m.type !== 'text') return;
       try {
         void ctx.welcome('hi');
@@ -210,7 +210,7 @@ describe('events', () => {
   it('feedback_event takes no passive reply: reply goes to response_url or fails', async () => {
     const t = setup();
     const got = gate<DeliveryResult>();
-    t.bot.on('message', async (m, ctx) => {
+    t.bot.on('callback', async (m, ctx) => {
       if (m.type === 'event.feedback_event') got.open(await ctx.reply('thanks'));
     });
     const out = await post(t.bot, botEvent('feedback_event', { id: 'f', type: 1 }));

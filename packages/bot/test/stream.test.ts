@@ -62,7 +62,7 @@ describe('passive streaming', () => {
       s2.open();
     });
     let bDispatched = 0;
-    b.bot.on('message', () => {
+    b.bot.on('callback', () => {
       bDispatched++;
     });
     const first = await post(a.bot, botText({ content: 'hi' }));

@@ -27,15 +27,18 @@ export type AllowCheck = (identity: Identity) => boolean;
 export const ALLOW_EVERYONE: AllowPolicy = Object.freeze({ allowAll: true });
 
 /** Compiles a policy into a matcher; validates it eagerly. */
-export function compileAllowlist(policy: AllowPolicy | undefined): AllowCheck {
-  if (policy === undefined) return () => true;
-  checkKeys('allow', policy, ['users', 'allowAll']);
+export function compileAllowlist(allowFrom: readonly string[] | AllowPolicy | undefined): AllowCheck {
+  if (allowFrom === undefined) return () => true;
+  const policy: AllowPolicy = Array.isArray(allowFrom)
+    ? { users: allowFrom as string[] }
+    : (allowFrom as AllowPolicy);
+  checkKeys('allowFrom', policy, ['users', 'allowAll']);
   if (policy.allowAll !== undefined && typeof policy.allowAll !== 'boolean') {
-    throw new WeComConfigError('allow: allowAll must be a boolean');
+    throw new WeComConfigError('allowFrom: allowAll must be a boolean');
   }
   const users = policy.users ?? [];
   if (!Array.isArray(users) || users.some((u) => typeof u !== 'string')) {
-    throw new WeComConfigError('allow: users must be an array of strings');
+    throw new WeComConfigError('allowFrom: users must be an array of strings');
   }
   const entries = users.map((u) => u.trim()).filter((u) => u.length > 0);
   if (policy.allowAll === true || entries.includes('*')) return () => true;
@@ -44,10 +47,10 @@ export function compileAllowlist(policy: AllowPolicy | undefined): AllowCheck {
   for (const entry of entries) {
     const parts = entry.split(':');
     if (parts.length > 3 || parts.some((p: string) => p.length === 0)) {
-      throw new WeComConfigError('allow: entries must be userId, corpId:userId or corpId:agentId:userId');
+      throw new WeComConfigError('allowFrom: entries must be userId, corpId:userId or corpId:agentId:userId');
     }
     if (parts.length === 3 && !/^\d+$/.test(parts[1]!)) {
-      throw new WeComConfigError('allow: in corpId:agentId:userId the agentId must be an integer');
+      throw new WeComConfigError('allowFrom: in corpId:agentId:userId the agentId must be an integer');
     }
     const user = parts[parts.length - 1]!.toLowerCase();
     if (parts.length === 1) bare.add(user);

@@ -6,52 +6,37 @@
 import {
   checkKeys,
   createDefaultStore,
-  createWebhookHandler,
-  Deduper,
-  emptyResponse,
   HttpClient,
   type HttpClientOptions,
   healthResponse,
-  type InboundRequest,
+  INBOUND_OPTION_KEYS,
+  type InboundOptions,
+  InboundPipeline,
   type Logger,
-  optionalFunction,
-  optionalNumber,
-  type ReceiveContext,
-  raceDeadline,
-  redactingLogger,
-  requireParam,
-  type Store,
-  silentLogger,
+  notifyListeners,
+  prefixStore,
+  resolveInboundOptions,
   TaskTracker,
-  textResponse,
   WeComConfigError,
-  type WeComHandler,
-  type WeComRequest,
-  WeComRequestError,
+  WeComEndpoint,
   type WeComResponse,
-  xmlResponse,
 } from '@maven/wecom-core';
-import { parseXmlEnvelope } from '@maven/wecom-crypto';
-import { EventEmitter } from 'eventemitter3';
 import { type AllowCheck, type AllowPolicy, compileAllowlist } from './allowlist.js';
-import { type AppConfig, type AppInfo, type ResolvedApp, resolveApps } from './app-config.js';
-import { routeCallback } from './app-routing.js';
-import type { InboundCallback } from './callback-types.js';
+import { type AppConfig, type AppInfo, resolveApps } from './app-config.js';
 import type { RateLimitRetryOptions } from './errcodes.js';
 import { WeComTargetError } from './errors.js';
 import { parseChatId } from './identity.js';
 import type { OutboundMessage } from './outbound-message.js';
 import { Message } from './outbound-message.js';
-import { dedupKey, dispatchNames, parseCallback } from './parse-callback.js';
-import { renderPassiveReply } from './passive-reply.js';
-import { ReplySession } from './reply-session.js';
-import type { CallbackContext, CallbackRouterEvents, ReplyFailedInfo } from './router-events.js';
+import type { CallbackRouterEvents, ReplyFailedInfo } from './router-events.js';
+import { normalizedPath, type RouterApp, RouterSteps } from './router-steps.js';
 import { type SendOptions, type SendResult, type TokenPolicy, WeComApi } from './wecom-api.js';
 
 /** The single-app shorthand: an app whose name defaults to `'default'`. */
 export type SingleAppConfig = Omit<AppConfig, 'name'> & { name?: string };
 
-export interface CallbackRouterOptions {
+/** The router's options; the ones every inbound endpoint has (store, logger, deadlineMs, …) are `InboundOptions`. */
+export interface CallbackRouterOptions extends InboundOptions {
   /** The apps served on this endpoint. Give `apps` or `app`. */
   apps?: readonly AppConfig[];
   /** Single-app shorthand. */
@@ -60,29 +45,17 @@ export interface CallbackRouterOptions {
   path?: string;
   /** When set, GET on this path answers `{"status":"ok"}` (e.g. `/health`). */
   healthPath?: string;
-  /** Dedup and access tokens. Default: a bounded MemoryStore (one process). */
-  store?: Store;
-  /** How long a handler may take to give a passive reply. Default 4000 ms (WeCom waits 5 s). */
-  deadlineMs?: number;
-  /** Body cap, enforced before any crypto work. Default 64 KiB. */
-  maxBodyBytes?: number;
-  /** Requests processed at once; beyond it 503 (WeCom retries). Default 512. */
-  maxConcurrent?: number;
-  /** How long a MsgId (or event key) is remembered. Default 300 s. */
-  dedupTtlMs?: number;
-  /** Who may talk to the apps. Default: everyone who can see the app (documented in the README). */
-  allow?: AllowPolicy;
+  /**
+   * Who may talk to the apps: `userId`, `corpId:userId` or `corpId:agentId:userId` entries, `'*'`
+   * for everyone (or a policy from `allowlistFromEnv`). Absent: everyone who can see the app.
+   */
+  allowFrom?: readonly string[] | AllowPolicy;
   /** Outbound HTTP: `baseUrl` (private deployments, simulators), `timeoutMs`, `retry`, `fetch`. */
   http?: HttpClientOptions;
   /** Access-token tuning (refresh margin, cross-process lock). */
   tokens?: TokenPolicy;
   /** Back-off for 45009/45033. Default 3 attempts from 1 s. */
   rateLimitRetry?: RateLimitRetryOptions;
-  logger?: Logger;
-  /** Largest accepted timestamp skew in seconds, or false. Default 300. */
-  timestampWindow?: number | false;
-  /** Clock (ms) for timestamps, reply times and token expiry; for tests. */
-  now?: () => number;
 }
 
 /** A target for `send`: a chat id (`corpId:agentId:userId`, or unambiguous `corpId:userId` / `userId`) or app + user. */
@@ -101,27 +74,16 @@ export interface WarmUpResult {
   error?: unknown;
 }
 
-interface RouterApp extends ResolvedApp {
-  readonly api: WeComApi | undefined;
-}
-
 const OPTION_KEYS = [
+  ...INBOUND_OPTION_KEYS,
   'apps',
   'app',
   'path',
   'healthPath',
-  'store',
-  'deadlineMs',
-  'maxBodyBytes',
-  'maxConcurrent',
-  'dedupTtlMs',
-  'allow',
+  'allowFrom',
   'http',
   'tokens',
   'rateLimitRetry',
-  'logger',
-  'timestampWindow',
-  'now',
 ] as const;
 
 const DEFAULT_PATH = '/wecom/callback';
@@ -133,28 +95,20 @@ function normalizePath(where: string, value: unknown): string {
   return value.replace(/\/+$/, '') || '/';
 }
 
-type AnyListener = (...args: unknown[]) => unknown;
-
-export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implements WeComHandler {
+export class CallbackRouter extends WeComEndpoint<CallbackRouterEvents> {
   readonly path: string;
   readonly healthPath: string | undefined;
-  readonly maxBodyBytes: number;
   readonly deadlineMs: number;
   /** The configured apps, without secrets. */
   readonly apps: readonly AppInfo[];
   readonly #apps: readonly RouterApp[];
   readonly #byName: ReadonlyMap<string, RouterApp>;
-  readonly #handler: WeComHandler;
-  readonly #deduper: Deduper;
   readonly #allow: AllowCheck;
   readonly #tracker = new TaskTracker();
   /** Active sends in flight, aborted when close() runs out of time. */
   readonly #inflight = new Set<AbortController>();
   #aborting = false;
   readonly #logger: Logger;
-  readonly #now: () => number;
-  readonly #wrappers = new WeakMap<AnyListener, AnyListener>();
-  #collector: unknown[] | undefined;
 
   constructor(options: CallbackRouterOptions) {
     super();
@@ -163,37 +117,24 @@ export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implement
     if ((options.apps === undefined) === (options.app === undefined)) {
       throw new WeComConfigError(`${where}: give either apps (a list) or app (one app)`);
     }
-    this.#logger = options.logger === undefined ? silentLogger : redactingLogger(options.logger);
-    this.#now = optionalFunction<() => number>(where, 'now', options.now) ?? Date.now;
+    const inbound = resolveInboundOptions(where, options, 'wecom-callback');
+    this.#logger = inbound.logger;
     this.path = normalizePath('path', options.path ?? DEFAULT_PATH);
     this.healthPath =
       options.healthPath === undefined ? undefined : normalizePath('healthPath', options.healthPath);
     if (this.healthPath !== undefined && this.healthPath === this.path) {
       throw new WeComConfigError(`${where}: healthPath must differ from path`);
     }
-    this.maxBodyBytes = optionalNumber(where, 'maxBodyBytes', options.maxBodyBytes, 64 * 1024, {
-      min: 1024,
-      max: 1024 * 1024,
-      integer: true,
-    });
-    this.deadlineMs = optionalNumber(where, 'deadlineMs', options.deadlineMs, 4000, { min: 0, max: 4900 });
-    const dedupTtlMs = optionalNumber(where, 'dedupTtlMs', options.dedupTtlMs, 300_000, {
-      min: 1000,
-      max: 24 * 3600_000,
-    });
-    const maxConcurrent = optionalNumber(where, 'maxConcurrent', options.maxConcurrent, 512, {
-      min: 1,
-      integer: true,
-    });
+    this.deadlineMs = inbound.deadlineMs;
     const configs = options.apps ?? [{ name: 'default', ...options.app }];
     const resolved = resolveApps(configs, {
-      maxBodyBytes: this.maxBodyBytes,
-      ...(options.timestampWindow === undefined ? {} : { timestampWindow: options.timestampWindow }),
-      ...(options.now === undefined ? {} : { now: options.now }),
+      maxBodyBytes: inbound.maxBodyBytes,
+      timestampWindow: inbound.timestampWindow,
+      now: inbound.now,
     });
     const store =
-      options.store ??
-      createDefaultStore({ logger: this.#logger, ...(options.now ? { now: options.now } : {}) });
+      inbound.store ??
+      createDefaultStore({ logger: this.#logger, ...(options.now ? { now: inbound.now } : {}) });
     const http = resolved.some((a) => a.corpSecret !== undefined)
       ? new HttpClient({ logger: this.#logger, ...(options.http ?? {}) })
       : undefined;
@@ -216,53 +157,61 @@ export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implement
     }));
     this.apps = Object.freeze(this.#apps.map((a) => a.info));
     this.#byName = new Map(this.#apps.map((a) => [a.info.name, a]));
-    this.#allow = compileAllowlist(options.allow);
-    if (options.allow === undefined) {
-      this.#logger.info('no allow option: every user who can see an app may use it');
+    this.#allow = compileAllowlist(options.allowFrom);
+    if (options.allowFrom === undefined) {
+      this.#logger.info('no allowFrom option: every user who can see an app may use it');
     }
-    this.#deduper = new Deduper({
-      store,
-      ttlMs: dedupTtlMs,
-      prefix: 'callback:dedup:',
+    const byName = this.#byName;
+    const steps = new RouterSteps({
+      path: this.path,
+      healthPath: this.healthPath,
+      apps: this.#apps,
+      byName,
+      maxBodyBytes: inbound.maxBodyBytes,
+      allow: this.#allow,
       logger: this.#logger,
-    });
-    this.#handler = createWebhookHandler({
-      paths: (pathname) => this.#matches(pathname),
-      maxBodyBytes: this.maxBodyBytes,
-      maxConcurrent,
-      logger: this.#logger,
-      onGet: (request) => this.#onGet(request),
-      onPost: (request, context) => this.#onPost(request, context),
-      onClose: async (timeoutMs) => {
-        const left = await this.#tracker.drain(timeoutMs);
-        if (left === 0) return;
-        // Out of time: abort what is left, so each reply is reported (reply.failed, code 'closed')
-        // instead of finishing unseen after the process has moved on.
-        this.#logger.warn('closing with replies still in flight; aborting them', { left });
-        this.#aborting = true;
-        for (const controller of this.#inflight) controller.abort();
-        await this.#tracker.drain(1000);
+      now: inbound.now,
+      session: {
+        track: (task, context) => void this.#tracker.run(task, context.waitUntil),
+        delivered: (info) => void notifyListeners(this, this.#logger, 'reply.delivered', [info]),
+        failed: (info) => this.#replyFailed(info),
+        abortable: () => {
+          const controller = new AbortController();
+          // After close() gave up waiting, a reply that starts now is refused at once (and reported).
+          if (this.#aborting) controller.abort();
+          this.#inflight.add(controller);
+          return { signal: controller.signal, done: () => this.#inflight.delete(controller) };
+        },
       },
     });
-  }
-
-  // ------------------------------------------------------------ WeComHandler
-
-  receive(request: WeComRequest, context?: ReceiveContext): Promise<WeComResponse> {
-    return this.#handler.receive(request, context);
-  }
-
-  handle(request: Request, context?: ReceiveContext): Promise<Response> {
-    return this.#handler.handle(request, context);
-  }
-
-  matches(pathname: string): boolean {
-    return this.#handler.matches(pathname);
-  }
-
-  /** Refuses new requests, waits for in-flight replies (default up to 10 s). */
-  close(options?: { timeoutMs?: number }): Promise<void> {
-    return this.#handler.close(options);
+    const path = this.path;
+    const healthPath = this.healthPath;
+    this.serveWith(
+      new InboundPipeline({
+        hooks: steps,
+        emitter: this,
+        options: inbound,
+        // Dedup keys are `callback:dedup:<app>:<key>` on the shared Store.
+        store: prefixStore(store, 'callback:'),
+        logger: this.#logger,
+        tasks: this.#tracker,
+        paths: (pathname) => {
+          const p = normalizedPath(pathname);
+          if (p === path || p === healthPath) return true;
+          return p.startsWith(`${path}/`) && byName.has(p.slice(path.length + 1));
+        },
+        onClose: async (timeoutMs) => {
+          const left = await this.#tracker.drain(timeoutMs);
+          if (left === 0) return;
+          // Out of time: abort what is left, so each reply is reported (reply.failed, code 'closed')
+          // instead of finishing unseen after the process has moved on.
+          this.#logger.warn('closing with replies still in flight; aborting them', { left });
+          this.#aborting = true;
+          for (const controller of this.#inflight) controller.abort();
+          await this.#tracker.drain(1000);
+        },
+      }).handler,
+    );
   }
 
   /** `{"status":"ok"}`, as the reference adapter's `/health`. */
@@ -270,249 +219,14 @@ export class CallbackRouter extends EventEmitter<CallbackRouterEvents> implement
     return healthResponse();
   }
 
-  // ------------------------------------------------------------ events
-
-  override on<T extends EventEmitter.EventNames<CallbackRouterEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<CallbackRouterEvents, T>,
-    context?: unknown,
-  ): this {
-    return super.on(event, this.#wrap(fn), context);
-  }
-
-  override addListener<T extends EventEmitter.EventNames<CallbackRouterEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<CallbackRouterEvents, T>,
-    context?: unknown,
-  ): this {
-    return super.on(event, this.#wrap(fn), context);
-  }
-
-  override once<T extends EventEmitter.EventNames<CallbackRouterEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<CallbackRouterEvents, T>,
-    context?: unknown,
-  ): this {
-    return super.once(event, this.#wrap(fn), context);
-  }
-
-  override off<T extends EventEmitter.EventNames<CallbackRouterEvents>>(
-    event: T,
-    fn?: EventEmitter.EventListener<CallbackRouterEvents, T>,
-    context?: unknown,
-    once?: boolean,
-  ): this {
-    return super.off(event, fn === undefined ? undefined : this.#wrapped(fn), context, once);
-  }
-
-  override removeListener<T extends EventEmitter.EventNames<CallbackRouterEvents>>(
-    event: T,
-    fn?: EventEmitter.EventListener<CallbackRouterEvents, T>,
-    context?: unknown,
-    once?: boolean,
-  ): this {
-    return this.off(event, fn, context, once);
-  }
-
-  /**
-   * Listeners are wrapped once: a throw becomes a rejection, and during dispatch every return value
-   * is collected so the router knows when all handlers are done (and can answer at once).
-   */
-  #wrap<F>(fn: F): F {
-    if (typeof fn !== 'function') throw new WeComConfigError('a listener must be a function');
-    const listener = fn as AnyListener;
-    let wrapper = this.#wrappers.get(listener);
-    if (wrapper === undefined) {
-      const router = this;
-      wrapper = function (this: unknown, ...args: unknown[]): void {
-        let out: unknown;
-        try {
-          out = listener.apply(this, args);
-        } catch (error) {
-          out = Promise.reject(error);
-        }
-        if (router.#collector !== undefined) router.#collector.push(out);
-        else if (out instanceof Promise) out.catch((error) => router.#listenerFailed(error));
-      };
-      this.#wrappers.set(listener, wrapper);
-    }
-    return wrapper as F;
-  }
-
-  #wrapped<F>(fn: F): F {
-    return (this.#wrappers.get(fn as AnyListener) ?? fn) as F;
-  }
-
-  #listenerFailed(error: unknown): void {
-    this.#logger.error('an event listener failed', { error });
-  }
-
-  /** Emits a lifecycle event; its listeners' failures are logged, never thrown into the router. */
-  #notify<T extends 'reply.delivered' | 'reply.failed' | 'denied' | 'duplicate' | 'error'>(
-    event: T,
-    ...args: EventEmitter.EventArgs<CallbackRouterEvents, T>
-  ): void {
-    const saved = this.#collector;
-    this.#collector = undefined;
-    try {
-      this.emit(event, ...args);
-    } catch (error) {
-      this.#listenerFailed(error);
-    } finally {
-      this.#collector = saved;
-    }
-  }
-
-  // ------------------------------------------------------------ inbound
-
-  #matches(pathname: string): boolean {
-    const p = pathname.replace(/\/+$/, '') || '/';
-    if (p === this.path || p === this.healthPath) return true;
-    return p.startsWith(`${this.path}/`) && this.#byName.has(p.slice(this.path.length + 1));
-  }
-
-  #candidates(pathname: string): readonly RouterApp[] {
-    const p = pathname.replace(/\/+$/, '') || '/';
-    if (p === this.path) return this.#apps;
-    const app = this.#byName.get(p.slice(this.path.length + 1));
-    if (app === undefined) throw new WeComRequestError('not_found', 'unknown app path');
-    return [app];
-  }
-
-  #isHealth(pathname: string): boolean {
-    return this.healthPath !== undefined && (pathname.replace(/\/+$/, '') || '/') === this.healthPath;
-  }
-
-  async #onGet(request: InboundRequest): Promise<WeComResponse> {
-    if (this.#isHealth(request.pathname)) return this.health();
-    const candidates = this.#candidates(request.pathname);
-    const params = {
-      signature: requireParam(request.query, 'msg_signature'),
-      timestamp: requireParam(request.query, 'timestamp'),
-      nonce: requireParam(request.query, 'nonce'),
-      echostr: requireParam(request.query, 'echostr'),
-    };
-    for (const app of candidates) {
-      try {
-        const plaintext = await app.crypto.verifyUrl(params);
-        this.#logger.info('callback URL verified', { app: app.info.name });
-        return textResponse(200, plaintext);
-      } catch {
-        // try the next app; only if none verifies is the request refused
-      }
-    }
-    throw new WeComRequestError('forbidden', 'no configured app verifies this URL');
-  }
-
-  async #onPost(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse> {
-    if (this.#isHealth(request.pathname)) throw new WeComRequestError('method_not_allowed', 'GET only');
-    const candidates = this.#candidates(request.pathname);
-    const query = {
-      signature: requireParam(request.query, 'msg_signature'),
-      timestamp: requireParam(request.query, 'timestamp'),
-      nonce: requireParam(request.query, 'nonce'),
-    };
-    const envelope = parseXmlEnvelope(request.body, { maxLength: this.maxBodyBytes });
-    const routed = await routeCallback(candidates, query, envelope, {
-      maxXmlLength: this.maxBodyBytes,
-      logger: this.#logger,
-    });
-    const app = routed.app as RouterApp;
-    const callback = parseCallback(routed.xml);
-    const name = app.info.name;
-    if (callback.userId !== 'sys') {
-      const identity = { corpId: app.info.corpId, agentId: app.info.agentId, userId: callback.userId };
-      if (!this.#allow(identity)) {
-        const chatId = `${identity.corpId}:${identity.agentId}:${identity.userId}`;
-        this.#logger.info('callback from a user outside the allowlist: acknowledged, not dispatched', {
-          app: name,
-          userId: callback.userId,
-        });
-        this.#notify('denied', { app: name, userId: callback.userId, chatId, callback });
-        return emptyResponse();
-      }
-    }
-    const key = `${name}:${dedupKey(callback)}`;
-    if (!(await this.#deduper.first(key))) {
-      this.#logger.debug('duplicate callback acknowledged', { app: name, key });
-      this.#notify('duplicate', { app: name, key, callback });
-      return emptyResponse();
-    }
-    return this.#dispatch(app, callback, context);
-  }
-
-  async #dispatch(
-    app: RouterApp,
-    callback: InboundCallback,
-    context: ReceiveContext,
-  ): Promise<WeComResponse> {
-    const session = new ReplySession({
-      app: app.info,
-      callback,
-      api: app.api,
-      track: (task) => this.#tracker.run(task, context.waitUntil),
-      delivered: (info) => this.#notify('reply.delivered', info),
-      failed: (info) => this.#replyFailed(info),
-      abortable: () => {
-        const controller = new AbortController();
-        // After close() gave up waiting, a reply that starts now is refused at once (and reported).
-        if (this.#aborting) controller.abort();
-        this.#inflight.add(controller);
-        return { signal: controller.signal, done: () => this.#inflight.delete(controller) };
-      },
-    });
-    const outcomes: unknown[] = [];
-    const saved = this.#collector;
-    this.#collector = outcomes;
-    try {
-      const emit = this.emit as (event: string, ...args: unknown[]) => boolean;
-      for (const name of dispatchNames(callback)) emit.call(this, name, callback, session);
-    } finally {
-      this.#collector = saved;
-    }
-    if (outcomes.length === 0)
-      this.#logger.debug('no handler for callback', { app: app.info.name, type: callback.msgType });
-    const settled = Promise.allSettled(outcomes).then((results) => {
-      for (const r of results) if (r.status === 'rejected') this.#handlerFailed(r.reason, session);
-    });
-    void this.#tracker.run(settled, context.waitUntil);
-    await raceDeadline(Promise.race([session.decided, settled]), this.deadlineMs);
-    const reply = session.finish();
-    if (reply === undefined) return emptyResponse();
-    const info = {
-      app: app.info.name,
-      chatId: session.chatId,
-      via: 'passive' as const,
-      replyType: reply.type,
-    };
-    try {
-      const xml = renderPassiveReply(reply, {
-        toUser: callback.userId,
-        corpId: app.info.corpId,
-        createTime: Math.floor(this.#now() / 1000),
-      });
-      const body = await app.crypto.encryptReply(xml, { format: 'xml' });
-      this.#notify('reply.delivered', { ...info, msgids: [] });
-      return xmlResponse(200, body);
-    } catch (error) {
-      this.#replyFailed({ ...info, error });
-      return emptyResponse();
-    }
-  }
-
   #replyFailed(info: ReplyFailedInfo): void {
     this.#logger.warn('reply not delivered', {
       app: info.app,
-      via: info.via,
-      replyType: info.replyType,
+      channel: info.channel,
+      kind: info.kind,
       error: info.error,
     });
-    this.#notify('reply.failed', info);
-  }
-
-  #handlerFailed(error: unknown, ctx: CallbackContext): void {
-    if (this.listenerCount('error') > 0) this.#notify('error', error, ctx);
-    else this.#logger.error('callback handler failed', { app: ctx.app.name, error });
+    void notifyListeners(this, this.#logger, 'reply.failed', [info]);
   }
 
   // ------------------------------------------------------------ outbound

@@ -3,7 +3,7 @@
  * is kept for the HTTP response (passive); once the router has answered, replies go out actively
  * through the app that received the callback (its token, its agentid).
  */
-import { WeComConfigError, WeComError } from '@maven/wecom-core';
+import { type InboundExchange, type PassiveChoice, WeComConfigError, WeComError } from '@maven/wecom-core';
 import type { AppInfo } from './app-config.js';
 import type { InboundCallback } from './callback-types.js';
 import { WeComTargetError } from './errors.js';
@@ -23,7 +23,15 @@ export interface ReplySessionOptions<C extends InboundCallback> {
   abortable: () => { signal: AbortSignal; done: () => void };
 }
 
-export class ReplySession<C extends InboundCallback = InboundCallback> implements CallbackContext<C> {
+/** A passive reply and the user it answers (the XML's ToUserName). */
+export interface PassiveAnswer {
+  reply: PassiveReply;
+  toUser: string;
+}
+
+export class ReplySession<C extends InboundCallback = InboundCallback>
+  implements CallbackContext<C>, InboundExchange<PassiveAnswer, CallbackContext<C>>
+{
   readonly app: AppInfo;
   readonly callback: C;
   readonly userId: string;
@@ -48,8 +56,13 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
     });
   }
 
-  get answered(): boolean {
-    return this.#state === 'answered';
+  get passiveOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** The listeners' context is the session itself. */
+  get context(): CallbackContext<C> {
+    return this;
   }
 
   reply(value: string | PassiveReply): Promise<ReplyOutcome> {
@@ -66,8 +79,8 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
       this.#options.failed({
         app: this.app.name,
         chatId: this.chatId,
-        via: 'passive',
-        replyType: 'invalid',
+        channel: 'passive',
+        kind: 'invalid',
         error,
       });
       return handled(Promise.reject(error));
@@ -76,7 +89,7 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
       this.#state = 'passive';
       this.#passive = reply;
       this.#decide();
-      return Promise.resolve({ via: 'passive' });
+      return Promise.resolve({ channel: 'passive' });
     }
     // Answer the callback now (empty) and send this reply, and every later one, actively.
     this.#state = 'answered';
@@ -84,16 +97,22 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
     return handled(this.#options.track(this.#sendActive(reply)));
   }
 
-  /** Called by the router as it answers: the passive reply, if any. Every later reply is active. */
-  finish(): PassiveReply | undefined {
+  /** Called as the callback is answered: the passive reply, if any. Every later reply is active. */
+  close(): PassiveChoice<PassiveAnswer> | undefined {
     const reply = this.#passive;
     this.#passive = undefined;
     this.#state = 'answered';
-    return reply;
+    if (reply === undefined) return undefined;
+    const base = { app: this.app.name, chatId: this.chatId, channel: 'passive' as const, kind: reply.type };
+    return {
+      reply: { reply, toUser: this.userId },
+      delivered: () => this.#options.delivered({ ...base, sentMsgIds: [] }),
+      failed: (error) => this.#options.failed({ ...base, error }),
+    };
   }
 
   async #sendActive(reply: PassiveReply): Promise<ReplyOutcome> {
-    const base = { app: this.app.name, chatId: this.chatId, via: 'active' as const, replyType: reply.type };
+    const base = { app: this.app.name, chatId: this.chatId, channel: 'api' as const, kind: reply.type };
     const { signal, done } = this.#options.abortable();
     try {
       if (signal.aborted) throw signal.reason;
@@ -101,10 +120,10 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
       if (api === undefined) {
         throw new WeComConfigError(`app "${this.app.name}" has no corpSecret: it cannot send active replies`);
       }
-      let msgids: string[] = [];
+      let sentMsgIds: string[] = [];
       const message = activeEquivalent(reply);
       if (message !== undefined) {
-        msgids = (await api.send({ touser: this.userId, message, signal })).msgids;
+        sentMsgIds = (await api.send({ touser: this.userId, message, signal })).msgids;
       } else {
         const cb = this.callback;
         const code = cb.kind === 'event' && 'responseCode' in cb ? cb.responseCode : '';
@@ -127,8 +146,8 @@ export class ReplySession<C extends InboundCallback = InboundCallback> implement
           { signal },
         );
       }
-      this.#options.delivered({ ...base, msgids });
-      return { via: 'active', msgids };
+      this.#options.delivered({ ...base, sentMsgIds });
+      return { channel: 'api', sentMsgIds };
     } catch (caught) {
       const error = signal.aborted
         ? new WeComError(

@@ -1,10 +1,14 @@
 /** The events a CallbackRouter emits, and the context every handler gets. */
+import type { ErrorInfo } from '@maven/wecom-core';
 import type { AppInfo } from './app-config.js';
 import type { CallbackMap, CallbackName, InboundCallback } from './callback-types.js';
 import type { PassiveReply, PassiveReplyType } from './passive-reply.js';
 import type { WeComApi } from './wecom-api.js';
 
-export type ReplyOutcome = { via: 'passive' } | { via: 'active'; msgids: string[] };
+/** Where a router reply goes: in the callback's HTTP answer, or through the app's API. */
+export type RouterReplyChannel = 'passive' | 'api';
+
+export type ReplyOutcome = { channel: 'passive' } | { channel: 'api'; sentMsgIds: string[] };
 
 export interface CallbackContext<C extends InboundCallback = InboundCallback> {
   /** The app that received the callback (its name, corp and agent; no secrets). */
@@ -16,8 +20,8 @@ export interface CallbackContext<C extends InboundCallback = InboundCallback> {
   readonly chatId: string;
   /** The app's API client; undefined when the app has no corpSecret. */
   readonly api: WeComApi | undefined;
-  /** True once the HTTP answer has gone out: replies from then on are sent actively. */
-  readonly answered: boolean;
+  /** True while a reply can still go passively in the callback's HTTP answer. */
+  readonly passiveOpen: boolean;
   /**
    * Replies to the user. Within the deadline the first reply goes back passively in the HTTP
    * response; after it (or for a second reply, or text over 2048 bytes) it is sent actively
@@ -30,17 +34,17 @@ export interface CallbackContext<C extends InboundCallback = InboundCallback> {
 export interface ReplyDeliveredInfo {
   app: string;
   chatId: string;
-  via: 'passive' | 'active';
-  replyType: PassiveReplyType;
-  /** message/send msgids (active text/media/news replies). */
-  msgids: string[];
+  channel: RouterReplyChannel;
+  kind: PassiveReplyType;
+  /** The msgids message/send gave the messages sent (api text/media/news replies). */
+  sentMsgIds: string[];
 }
 
 export interface ReplyFailedInfo {
   app: string;
   chatId: string;
-  via: 'passive' | 'active';
-  replyType: PassiveReplyType | 'invalid';
+  channel: RouterReplyChannel;
+  kind: PassiveReplyType | 'invalid';
   error: unknown;
 }
 
@@ -72,6 +76,6 @@ export type CallbackRouterEvents = { [K in CallbackName]: Handler<K> } & {
   denied: (info: DeniedInfo) => void;
   /** A re-delivery of a callback already dispatched: acknowledged, not dispatched again. */
   duplicate: (info: DuplicateInfo) => void;
-  /** A handler threw or rejected. */
-  error: (error: unknown, ctx: CallbackContext | undefined) => void;
+  /** A listener threw or rejected: `(error, info)`, `info.phase` says where. */
+  error: (error: unknown, info: ErrorInfo) => void;
 };

@@ -72,7 +72,11 @@ describe('the router applies the allowlist before dispatch', () => {
     const a = makeApp();
     const b = makeApp();
     const { logger, lines } = captureLogger();
-    const router = new CallbackRouter({ apps: [a, b], allow: { users: [`${a.corpId}:zhangsan`] }, logger });
+    const router = new CallbackRouter({
+      apps: [a, b],
+      allowFrom: { users: [`${a.corpId}:zhangsan`] },
+      logger,
+    });
     const seen: string[] = [];
     const denied: DeniedInfo[] = [];
     router.on('callback', (cb, ctx) => {
@@ -97,12 +101,12 @@ describe('the router applies the allowlist before dispatch', () => {
         chatId: `${b.corpId}:${b.agentId}:zhangsan`,
       }),
     ]);
-    expect(lines.some((l) => l.startsWith('info callback from a user outside the allowlist'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('info sender not in allowFrom'))).toBe(true);
   });
 
   it('system callbacks (FromUserName "sys") are not subject to the user allowlist', async () => {
     const app = makeApp();
-    const router = new CallbackRouter({ app, allow: allowlistFromEnv({}) });
+    const router = new CallbackRouter({ app, allowFrom: allowlistFromEnv({}) });
     const seen: string[] = [];
     router.on('callback', (cb) => {
       seen.push(cb.userId);

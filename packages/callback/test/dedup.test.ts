@@ -29,6 +29,24 @@ describe('dedup before dispatch', () => {
     expect(duplicates[0]!.key).toBe(`${app.name}:msg:9007199254740993123`);
   });
 
+  it('a replay signed 290 s ahead and sent again 310 s later is dispatched once (dedup outlives the window)', async () => {
+    let clock = Date.now();
+    const app = makeApp();
+    // dedupTtlMs shorter than the span the signed timestamp stays acceptable: the mark must still hold.
+    const router = new CallbackRouter({ app, now: () => clock, dedupTtlMs: 1000, timestampWindow: 300 });
+    let dispatched = 0;
+    router.on('text', () => {
+      dispatched++;
+    });
+    const delivery = callbackFor(app, textXml(app, 'once', { msgId: '4242' }), {
+      timestamp: Math.floor(clock / 1000) + 290,
+    });
+    expect((await post(router, delivery)).status).toBe(200);
+    clock += 310_000;
+    expect((await post(router, delivery)).status).toBe(200);
+    expect(dispatched).toBe(1);
+  });
+
   it('a re-delivery while the first copy is still being handled is answered at once and not dispatched', async () => {
     const app = makeApp();
     const router = new CallbackRouter({ app, deadlineMs: 2000 });

@@ -66,9 +66,15 @@ describe('passive replies within the deadline', () => {
       MsgType: 'text',
       Content: 'echo: ping',
     });
-    expect(outcome).toEqual({ via: 'passive' });
+    expect(outcome).toEqual({ channel: 'passive' });
     expect(delivered).toEqual([
-      { app: a.name, chatId: `${a.corpId}:${a.agentId}:lisi`, via: 'passive', replyType: 'text', msgids: [] },
+      {
+        app: a.name,
+        chatId: `${a.corpId}:${a.agentId}:lisi`,
+        channel: 'passive',
+        kind: 'text',
+        sentMsgIds: [],
+      },
     ]);
     expect(wecom.count('/cgi-bin/message/send')).toBe(sendsBefore);
   });
@@ -177,7 +183,7 @@ describe('active replies after the deadline', () => {
     const release = deferred();
     r.on('text', async (msg, ctx) => {
       await release.promise; // held until the router has answered: only the deadline can end the wait
-      expect(ctx.answered).toBe(true);
+      expect(ctx.passiveOpen).toBe(false);
       gotReply.resolve(await ctx.reply(`late: ${msg.content}`));
     });
     const delivered = nextEvent<ReplyDeliveredInfo>(r, 'reply.delivered');
@@ -185,12 +191,12 @@ describe('active replies after the deadline', () => {
     expect(out).toMatchObject({ status: 200, body: '' });
     release.resolve();
     const outcome = await gotReply.promise;
-    expect(outcome.via).toBe('active');
+    expect(outcome.channel).toBe('api');
     const info = await delivered;
     expect(info).toMatchObject({
       app: b.name,
-      via: 'active',
-      replyType: 'text',
+      channel: 'api',
+      kind: 'text',
       chatId: `${b.corpId}:${b.agentId}:zhaoliu`,
     });
     const send = wecom.calls('/cgi-bin/message/send').at(-1)!;
@@ -201,7 +207,7 @@ describe('active replies after the deadline', () => {
       msgtype: 'text',
       text: { content: 'late: slow question' },
     });
-    expect(info.msgids).toEqual([expect.stringMatching(/^msgid-/)]);
+    expect(info.sentMsgIds).toEqual([expect.stringMatching(/^msgid-/)]);
     await r.close();
   });
 
@@ -247,7 +253,7 @@ describe('active replies after the deadline', () => {
       expect(p.endsWith('\n')).toBe(true);
     }
     expect(parts.join('')).toBe(long);
-    expect(result).toEqual({ via: 'active', msgids: sends.map(() => expect.stringMatching(/^msgid-/)) });
+    expect(result).toEqual({ channel: 'api', sentMsgIds: sends.map(() => expect.stringMatching(/^msgid-/)) });
     for (const s of sends) expect(s.tokenOwner).toBe(a.corpSecret);
   });
 
@@ -260,7 +266,7 @@ describe('active replies after the deadline', () => {
     });
     const out = await post(r, callbackFor(a, textXml(a, 'x', { from: 'sun' })));
     expect(openReply(out.body, a)!.message).toMatchObject({ Content: 'first' });
-    expect(await second.promise).toMatchObject({ via: 'active' });
+    expect(await second.promise).toMatchObject({ channel: 'api' });
     expect(wecom.calls('/cgi-bin/message/send').at(-1)!.json).toMatchObject({
       touser: 'sun',
       text: { content: 'second' },
@@ -288,7 +294,7 @@ describe('active replies after the deadline', () => {
       ),
     );
     release.resolve();
-    expect(await done.promise).toEqual({ via: 'active', msgids: [] });
+    expect(await done.promise).toEqual({ channel: 'api', sentMsgIds: [] });
     expect(wecom.calls('/cgi-bin/message/update_template_card').at(-1)!.json).toEqual({
       agentid: a.agentId,
       response_code: 'RC-9',
@@ -355,7 +361,7 @@ describe('active replies after the deadline', () => {
       'invalid_message',
       'no_reply_target',
     ]);
-    expect(failures.map((f) => f.replyType)).toEqual(['invalid', 'invalid', 'invalid']);
+    expect(failures.map((f) => f.kind)).toEqual(['invalid', 'invalid', 'invalid']);
   });
 
   it('an app without corpSecret cannot reply actively: reply.failed, and ctx.reply rejects', async () => {
@@ -371,7 +377,7 @@ describe('active replies after the deadline', () => {
     expect((await post(r, callbackFor(noSecret, textXml(noSecret, 'x')))).status).toBe(200);
     release.resolve();
     const info = await failed;
-    expect(info).toMatchObject({ app: noSecret.name, via: 'active', replyType: 'text' });
+    expect(info).toMatchObject({ app: noSecret.name, channel: 'api', kind: 'text' });
     expect(String((info.error as Error).message)).toMatch(/no corpSecret/);
     expect(await rejection.promise).toBe(info.error);
   });
@@ -392,9 +398,9 @@ describe('active replies after the deadline', () => {
     });
     expect((await post(r2, callbackFor(a, textXml(a, 'x')))).status).toBe(200);
     await sleep(5);
-    expect(
-      lines.some((l) => l.startsWith('error callback handler failed') && l.includes('async failure')),
-    ).toBe(true);
+    expect(lines.some((l) => l.startsWith('error a listener failed') && l.includes('async failure'))).toBe(
+      true,
+    );
   });
 
   it('close() waits for active replies still in flight', async () => {

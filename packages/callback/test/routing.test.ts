@@ -213,7 +213,7 @@ describe('misconfiguration fails the constructor, naming the app and never its s
     expect(() => new CallbackRouter({ apps: [a], app: a })).toThrow(/either apps/);
     expect(() => new CallbackRouter({ apps: [] })).toThrow(/non-empty/);
     expect(() => new CallbackRouter({ apps: [a], path: 'no-slash' })).toThrow(/path/);
-    expect(() => new CallbackRouter({ apps: [a], allow: { users: 'bob' as never } })).toThrow(/allow/);
+    expect(() => new CallbackRouter({ apps: [a], allowFrom: { users: 'bob' as never } })).toThrow(/allow/);
   });
 
   it('the other apps work in a router built without the misconfigured one', async () => {

@@ -1,4 +1,55 @@
-import type { ReceiveContext, WeComHandler } from './handler.js';
+/** The fetch port: `Request` in, `Response` out, for Bun, Deno, Workers, Hono and route handlers. */
+import { WeComRequestError } from './errors.js';
+import {
+  NOT_HANDLED,
+  type ReceiveContext,
+  textResponse,
+  type WeComHandler,
+  type WeComResponse,
+} from './handler.js';
+
+export interface HandleFetchOptions {
+  context?: ReceiveContext;
+}
+
+export interface HandleFetchNext<R> extends HandleFetchOptions {
+  /** Called for a path that is not the handler's (the request is then not read); its result is returned. */
+  next: () => R;
+}
+
+/**
+ * Runs one fetch `Request` through a handler: the body is read (with the cap) only once the
+ * handler has taken the request, inside its concurrency slot. Never rejects.
+ */
+export function handleFetch(
+  handler: WeComHandler,
+  request: Request,
+  options?: HandleFetchOptions,
+): Promise<Response>;
+export function handleFetch<R>(
+  handler: WeComHandler,
+  request: Request,
+  options: HandleFetchNext<R>,
+): Promise<Response | Awaited<R>>;
+export async function handleFetch(
+  handler: WeComHandler,
+  request: Request,
+  options: HandleFetchOptions & { next?: () => unknown } = {},
+): Promise<unknown> {
+  const out = await handler.receive(
+    {
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body: ({ maxBytes }) => readBodyLimited(request, maxBytes),
+    },
+    options.context,
+  );
+  if (out === NOT_HANDLED && options.next) return options.next();
+  // A body we refused before reading it is released, so the runtime does not keep it buffered.
+  if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
+  return toFetchResponse(out);
+}
 
 /** What Workers, Bun, Deno and Next.js pass after the request: we only look for `waitUntil`. */
 type FetchExtra = { waitUntil?: (promise: Promise<unknown>) => void } | undefined | null | unknown;
@@ -32,5 +83,62 @@ function contextOf(args: unknown[]): ReceiveContext {
 export function toFetchHandler(
   handler: WeComHandler,
 ): (request: Request, ...extra: FetchExtra[]) => Promise<Response> {
-  return (request, ...extra) => handler.handle(request, contextOf(extra));
+  return (request, ...extra) => handleFetch(handler, request, { context: contextOf(extra) });
+}
+
+/** A fetch `Response` for a `WeComResponse`; one `Response` would refuse becomes a bare 500. */
+export function toFetchResponse(out: WeComResponse): Response {
+  try {
+    const nullBody = out.status === 204 || out.status === 205 || out.status === 304;
+    return new Response(nullBody ? null : out.body, { status: out.status, headers: { ...out.headers } });
+  } catch {
+    const fallback = textResponse(500, 'internal_error');
+    return new Response(fallback.body, { status: fallback.status, headers: fallback.headers });
+  }
+}
+
+/**
+ * Reads a fetch body with a cap: refuses a declared Content-Length over it at once, and stops
+ * reading (cancelling the stream) as soon as the running count passes it.
+ */
+export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? 'NaN');
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await request.body?.cancel().catch(() => {});
+    throw new WeComRequestError('body_too_large', 'body too large');
+  }
+  if (!request.body) return new Uint8Array(0);
+  if (request.bodyUsed || request.body.locked) {
+    throw new WeComRequestError(
+      'body_already_parsed',
+      'the request body was already read; pass the untouched Request (or its clone) to handle()',
+    );
+  }
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let step: ReadableStreamReadResult<Uint8Array>;
+    try {
+      step = await reader.read();
+    } catch (cause) {
+      throw new WeComRequestError('bad_request', 'request body stream failed', { cause });
+    }
+    if (step.done) break;
+    const value = step.value;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new WeComRequestError('body_too_large', 'body too large');
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
 }

@@ -9,13 +9,27 @@ import { utf8Length } from './text.js';
 
 export type HeadersInput = Headers | Record<string, string | string[] | undefined>;
 
+/** Reads the raw body inside the handler's concurrency slot, with its cap and timeout. */
+export type BodyReader = (limits: BodyLimits) => Promise<string | Uint8Array | null | undefined>;
+
+export interface BodyLimits {
+  /** Refuse (413) past this many bytes, before any crypto work. */
+  maxBytes: number;
+  /** Refuse (408) a body that has not fully arrived after this long. */
+  timeoutMs: number;
+}
+
 export interface WeComRequest {
   method: string;
   /** Path and query (`/wecom/bot?msg_signature=…`) or an absolute URL. Query not yet decoded. */
   url: string;
   headers?: HeadersInput;
-  /** The raw, unparsed body. */
-  body?: string | Uint8Array | null;
+  /**
+   * The raw, unparsed body, or a reader the handler calls once, only for a request it will serve
+   * (its path, GET or POST, a free concurrency slot): the ports pass readers, so a refused request
+   * is never read and a slow body holds a slot while it arrives.
+   */
+  body?: string | Uint8Array | null | BodyReader;
 }
 
 export interface WeComResponse {
@@ -29,13 +43,16 @@ export interface ReceiveContext {
   waitUntil?: (promise: Promise<unknown>) => void;
 }
 
-/** What a bot or a callback router offers to adapters. */
+/**
+ * What a bot or a callback router offers to the ports. `receive` is the one entry: it parses the
+ * URL and matches the path once, then reads the body inside a concurrency slot. Adapters do not
+ * call it directly: they use the two ports, `handleFetch` (fetch runtimes) and `serveNode` (Node).
+ */
 export interface WeComHandler {
   receive(request: WeComRequest, context?: ReceiveContext): Promise<WeComResponse>;
-  handle(request: Request, context?: ReceiveContext): Promise<Response>;
-  /** False when the path is not this handler's: adapters then fall through to the next route. */
+  /** False when the path is not this handler's. */
   matches(pathname: string): boolean;
-  /** Body cap in bytes, enforced by adapters while reading, before any crypto work. */
+  /** Body cap in bytes. */
   readonly maxBodyBytes: number;
   /** Waits for in-flight background replies (or reports them failed), then refuses new work. */
   close(options?: { timeoutMs?: number }): Promise<void>;
@@ -59,7 +76,9 @@ export interface WebhookSpec {
   /** Paths this handler answers; a function for prefixes; undefined = every path. */
   paths?: readonly string[] | ((pathname: string) => boolean) | undefined;
   maxBodyBytes: number;
-  /** Most requests processed at once; beyond it 503 (WeCom retries). Default 512. */
+  /** Time a body may take to arrive in full; then 408. Default 10 s. */
+  bodyTimeoutMs?: number;
+  /** Most requests processed at once (body reading included); beyond it 503 (WeCom retries). Default 512. */
   maxConcurrent?: number;
   logger?: Logger;
   onGet(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse>;
@@ -67,6 +86,9 @@ export interface WebhookSpec {
   /** Called by close() to drain background work. */
   onClose?(timeoutMs: number): Promise<void>;
 }
+
+/** Default time a request body may take to arrive in full. */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 export function textResponse(
   status: number,
@@ -135,6 +157,16 @@ export function errorResponse(error: unknown): WeComResponse {
   return textResponse(500, 'internal_error');
 }
 
+/**
+ * The answer for a path that is not the handler's: a 404, and one object, so a port can tell it
+ * apart (`out === NOT_HANDLED`) and hand the request to the next route without matching again.
+ */
+export const NOT_HANDLED: WeComResponse = Object.freeze({
+  status: 404,
+  headers: Object.freeze({ 'content-type': 'text/plain; charset=utf-8' }) as Record<string, string>,
+  body: 'not_found',
+});
+
 /** Parses a request URL; a literal `+` in the query is kept as `+` (see `InboundRequest.query`). */
 export function parseRequestUrl(raw: string): URL {
   // A path such as `//x` must stay a path, not become a host.
@@ -151,6 +183,11 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
     throw new WeComConfigError('maxBodyBytes must be a positive integer');
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1)
     throw new WeComConfigError('maxConcurrent must be a positive integer');
+  const limits: BodyLimits = {
+    maxBytes: spec.maxBodyBytes,
+    timeoutMs: spec.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+  };
+  if (!(limits.timeoutMs > 0)) throw new WeComConfigError('bodyTimeoutMs must be a positive number');
   const paths = spec.paths;
   if (paths !== undefined && typeof paths !== 'function' && !Array.isArray(paths))
     throw new WeComConfigError('paths must be a list of paths or a function');
@@ -167,21 +204,15 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
    * The checks that need no body (path, method, shutdown, concurrency), then the body (read only
    * now, inside a concurrency slot), then the callback. Never throws.
    */
-  async function serve(
-    rawMethod: string,
-    rawUrl: string,
-    headers: HeadersInput | undefined,
-    readBody: () => Promise<string | Uint8Array | null | undefined>,
-    context: ReceiveContext,
-  ): Promise<WeComResponse> {
+  async function receive(request: WeComRequest, context: ReceiveContext = {}): Promise<WeComResponse> {
     let url: URL;
     try {
-      url = parseRequestUrl(rawUrl);
+      url = parseRequestUrl(request.url);
     } catch {
       return errorResponse(new WeComRequestError('bad_request', 'malformed URL'));
     }
-    if (!matches(url.pathname)) return errorResponse(new WeComRequestError('not_found', 'not found'));
-    const method = String(rawMethod).toUpperCase();
+    if (!matches(url.pathname)) return NOT_HANDLED;
+    const method = String(request.method).toUpperCase();
     if (method !== 'GET' && method !== 'POST') {
       return errorResponse(new WeComRequestError('method_not_allowed', 'only GET and POST'));
     }
@@ -192,7 +223,8 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
     }
     active++;
     try {
-      const raw = (await readBody()) ?? '';
+      const given = request.body;
+      const raw = (typeof given === 'function' ? await given(limits) : given) ?? '';
       // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
       const size =
         typeof raw !== 'string' ? raw.byteLength : raw.length * 3 <= spec.maxBodyBytes ? 0 : utf8Length(raw);
@@ -205,7 +237,7 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
         pathname: url.pathname,
         query: url.searchParams,
         get headers() {
-          parsedHeaders ??= toHeaders(headers);
+          parsedHeaders ??= toHeaders(request.headers);
           return parsedHeaders;
         },
         body,
@@ -224,26 +256,8 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
     }
   }
 
-  function receive(request: WeComRequest, context: ReceiveContext = {}): Promise<WeComResponse> {
-    return serve(request.method, request.url, request.headers, async () => request.body, context);
-  }
-
-  async function handle(request: Request, context: ReceiveContext = {}): Promise<Response> {
-    const out = await serve(
-      request.method,
-      request.url,
-      request.headers,
-      () => readBodyLimited(request, spec.maxBodyBytes),
-      context,
-    );
-    // A body we refused before reading it is released, so the runtime does not keep it buffered.
-    if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
-    return toFetchResponse(out);
-  }
-
   return {
     receive,
-    handle,
     matches,
     maxBodyBytes: spec.maxBodyBytes,
     close(options = {}) {
@@ -258,63 +272,6 @@ function describe(error: unknown): Record<string, unknown> {
     return { name: error.name, code: (error as { code?: unknown }).code, message: redact(error.message) };
   }
   return { message: redact(String(error)) };
-}
-
-/** A fetch `Response` for a `WeComResponse`; one `Response` would refuse becomes a bare 500. */
-export function toFetchResponse(out: WeComResponse): Response {
-  try {
-    const nullBody = out.status === 204 || out.status === 205 || out.status === 304;
-    return new Response(nullBody ? null : out.body, { status: out.status, headers: out.headers });
-  } catch {
-    const fallback = textResponse(500, 'internal_error');
-    return new Response(fallback.body, { status: fallback.status, headers: fallback.headers });
-  }
-}
-
-/**
- * Reads a fetch body with a cap: refuses a declared Content-Length over it at once, and stops
- * reading (cancelling the stream) as soon as the running count passes it.
- */
-export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length') ?? 'NaN');
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await request.body?.cancel().catch(() => {});
-    throw new WeComRequestError('body_too_large', 'body too large');
-  }
-  if (!request.body) return new Uint8Array(0);
-  if (request.bodyUsed || request.body.locked) {
-    throw new WeComRequestError(
-      'body_already_parsed',
-      'the request body was already read; pass the untouched Request (or its clone) to handle()',
-    );
-  }
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    let step: ReadableStreamReadResult<Uint8Array>;
-    try {
-      step = await reader.read();
-    } catch (cause) {
-      throw new WeComRequestError('bad_request', 'request body stream failed', { cause });
-    }
-    if (step.done) break;
-    const value = step.value;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new WeComRequestError('body_too_large', 'body too large');
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
 
 /** Reads a required query parameter, or throws `missing_parameter` (400). */

@@ -5,17 +5,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WeComRequestError } from './errors.js';
 import {
+  DEFAULT_BODY_TIMEOUT_MS,
   errorResponse,
-  parseRequestUrl,
+  NOT_HANDLED,
   type ReceiveContext,
   textResponse,
   type WeComHandler,
   type WeComResponse,
 } from './handler.js';
 import { utf8Length } from './text.js';
-
-/** Default time a request body may take to arrive in full. */
-export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 export interface NodeBodyOptions {
   maxBytes: number;
@@ -139,58 +137,102 @@ export function writeNodeResponse(res: ServerResponse, out: WeComResponse): void
   res.end(out.body, 'utf8');
 }
 
+export interface DrainOptions {
+  /** Most bytes read (and discarded, never buffered) after a 413 or 408. Default 8 MiB. */
+  maxBytes?: number;
+  /** Longest time spent reading them. Default 5 s. */
+  timeoutMs?: number;
+}
+
 export interface ServeNodeOptions {
   /** The URL WeCom called (default `req.originalUrl ?? req.url`). */
   url?: string;
   context?: ReceiveContext;
-  /** Time a request body may take to arrive in full; then 408. Default 10 s. */
+  /** Time a request body may take to arrive in full; then 408. Default: the handler's (10 s). */
   bodyTimeoutMs?: number;
+  /** Called for a path that is not the handler's (nothing is read); default: a 404. */
+  next?: () => unknown;
+  /** After a 413 or 408, how much of the rest of the body is read and dropped before closing. */
+  drain?: DrainOptions;
 }
 
+export const DEFAULT_DRAIN: Required<DrainOptions> = Object.freeze({
+  maxBytes: 8 * 1024 * 1024,
+  timeoutMs: 5000,
+});
+
 /**
- * Runs one Node request through a handler: read the raw body, receive, write. Never rejects.
- * The old positional form `serveNode(handler, req, res, url, context)` still works.
+ * The Node port: runs one request through a handler, which reads the raw body only once it has
+ * taken the request (its path and method, a free concurrency slot), then writes the answer.
+ * Never rejects.
  */
 export async function serveNode(
   handler: WeComHandler,
   req: MaybeParsedRequest,
   res: ServerResponse,
-  urlOrOptions?: string | ServeNodeOptions,
-  context?: ReceiveContext,
+  options: ServeNodeOptions = {},
 ): Promise<void> {
-  const options: ServeNodeOptions =
-    typeof urlOrOptions === 'string' ? { url: urlOrOptions } : { ...(urlOrOptions ?? {}) };
-  const url = options.url ?? req.originalUrl ?? req.url ?? '/';
-  const ctx = options.context ?? context ?? {};
-  const method = req.method ?? 'GET';
   let out: WeComResponse;
   try {
-    // Requests the handler refuses without a body (another path, another method) are answered
-    // without reading one.
-    let pathname: string | undefined;
-    try {
-      pathname = parseRequestUrl(url).pathname;
-    } catch {
-      pathname = undefined;
-    }
-    const upper = method.toUpperCase();
-    const bodyless =
-      pathname === undefined || !handler.matches(pathname) || (upper !== 'GET' && upper !== 'POST');
-    const body = bodyless
-      ? ''
-      : await readNodeBody(req, {
-          maxBytes: handler.maxBodyBytes,
-          ...(options.bodyTimeoutMs === undefined ? {} : { timeoutMs: options.bodyTimeoutMs }),
-        });
-    out = await handler.receive({ method, url, headers: req.headers, body }, ctx);
+    out = await handler.receive(
+      {
+        method: req.method ?? 'GET',
+        url: options.url ?? req.originalUrl ?? req.url ?? '/',
+        headers: req.headers,
+        body: (limits) =>
+          readNodeBody(req, {
+            maxBytes: limits.maxBytes,
+            timeoutMs: options.bodyTimeoutMs ?? limits.timeoutMs,
+          }),
+      },
+      options.context,
+    );
   } catch (error) {
     out = errorResponse(error);
   }
+  if (out === NOT_HANDLED && options.next) {
+    options.next();
+    return;
+  }
   try {
+    if (out.headers.connection === 'close') lingerAfter(req, res, { ...DEFAULT_DRAIN, ...options.drain });
     writeNodeResponse(res, out);
   } catch {
     res.destroy();
   }
+}
+
+/**
+ * An answer to a request whose body was not read to its end (413, 408) closes the connection. Closing
+ * at once would reset it while the client is still sending, and the client would never read the
+ * answer; so, as nginx does, the write side is closed after the answer and the rest of the body is
+ * read and dropped, up to a number of bytes and a time, before the socket is destroyed.
+ */
+function lingerAfter(req: IncomingMessage, res: ServerResponse, drain: Required<DrainOptions>): void {
+  const socket = req.socket as (IncomingMessage['socket'] & { destroySoon?: () => void }) | null;
+  if (!socket || socket.destroyed || req.readableEnded) return;
+  const start = socket.bytesRead;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const stop = (): void => {
+    clearInterval(timer);
+    clearTimeout(deadline);
+    socket.destroy();
+  };
+  // Node ends an answer marked `connection: close` with destroySoon(): end our side only, then drain.
+  socket.destroySoon = () => {
+    socket.end();
+    timer = setInterval(() => {
+      if (socket.bytesRead - start > drain.maxBytes) stop();
+    }, 20);
+    deadline = setTimeout(stop, drain.timeoutMs);
+    socket.once('end', stop);
+    socket.once('close', stop);
+  };
+  res.once('finish', () => {
+    req.removeAllListeners('data');
+    req.resume();
+  });
 }
 
 export interface NodeListenerOptions {
@@ -198,6 +240,8 @@ export interface NodeListenerOptions {
   next?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Time a request body may take to arrive in full; then 408 and the connection is closed. Default 10 s. */
   bodyTimeoutMs?: number;
+  /** After a 413 or 408, how much of the rest of the body is read and dropped before closing. */
+  drain?: DrainOptions;
 }
 
 /**
@@ -208,14 +252,12 @@ export function toNodeListener(
   handler: WeComHandler,
   options: NodeListenerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const serveOptions: ServeNodeOptions =
-    options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs };
+  const { next, bodyTimeoutMs, drain } = options;
   return (req, res) => {
-    const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    if (!handler.matches(pathname) && options.next) {
-      options.next(req, res);
-      return;
-    }
-    void serveNode(handler, req, res, serveOptions);
+    void serveNode(handler, req, res, {
+      ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
+      ...(drain === undefined ? {} : { drain }),
+      ...(next === undefined ? {} : { next: () => next(req, res) }),
+    });
   };
 }

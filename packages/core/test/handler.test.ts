@@ -3,6 +3,7 @@ import {
   createWebhookHandler,
   emptyResponse,
   errorResponse,
+  handleFetch,
   healthResponse,
   type InboundRequest,
   jsonResponse,
@@ -266,7 +267,7 @@ describe('createWebhookHandler: receive()', () => {
     await closing;
     await handler.close();
     expect(calls).toEqual([1234]);
-    const res = await handler.handle(new Request('http://h/wecom/bot?echostr=a'));
+    const res = await handleFetch(handler, new Request('http://h/wecom/bot?echostr=a'));
     expect(res.status).toBe(503);
     // Without onClose, close() resolves; default timeout is 10 s.
     const plain = echoSpec();
@@ -315,27 +316,30 @@ describe('createWebhookHandler: handle()', () => {
   it('Request in, Response out, with the context passed on', async () => {
     const { handler, seen } = echoSpec();
     const waitUntil = () => {};
-    const res = await handler.handle(
+    const res = await handleFetch(
+      handler,
       new Request('https://bot.example.com/wecom/bot?x=1', { method: 'POST', body: 'hello' }),
-      { waitUntil },
+      { context: { waitUntil } },
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await res.text()).toBe('got:hello');
     expect(seen[0]!.context.waitUntil).toBe(waitUntil);
-    const get = await handler.handle(new Request('https://bot.example.com/wecom/bot?echostr=e'));
+    const get = await handleFetch(handler, new Request('https://bot.example.com/wecom/bot?echostr=e'));
     expect(await get.text()).toBe('e');
   });
 
   it('404 and 405 without reading the body', async () => {
     const { handler } = echoSpec();
     const a = countingStream(new Uint8Array(10));
-    const notFound = await handler.handle(
+    const notFound = await handleFetch(
+      handler,
       new Request('http://h/elsewhere', { method: 'POST', body: a.stream, duplex: 'half' } as RequestInit),
     );
     expect(notFound.status).toBe(404);
     const b = countingStream(new Uint8Array(10));
-    const put = await handler.handle(
+    const put = await handleFetch(
+      handler,
       new Request('http://h/wecom/bot', { method: 'PUT', body: b.stream, duplex: 'half' } as RequestInit),
     );
     expect(put.status).toBe(405);
@@ -349,7 +353,8 @@ describe('createWebhookHandler: handle()', () => {
   it('413 at once for a Content-Length over the cap, without reading the body', async () => {
     const { handler, seen } = echoSpec({ maxBodyBytes: 64 });
     const { state, stream } = countingStream(new Uint8Array(10));
-    const res = await handler.handle(
+    const res = await handleFetch(
+      handler,
       new Request('http://h/wecom/bot', {
         method: 'POST',
         body: stream,
@@ -368,7 +373,8 @@ describe('createWebhookHandler: handle()', () => {
   it('413 for a chunked stream over the cap without Content-Length, stopping the stream', async () => {
     const { handler, seen } = echoSpec({ maxBodyBytes: 64 });
     const { state, stream } = countingStream(new Uint8Array(10)); // endless
-    const res = await handler.handle(
+    const res = await handleFetch(
+      handler,
       new Request('http://h/wecom/bot', { method: 'POST', body: stream, duplex: 'half' } as RequestInit),
     );
     expect(res.status).toBe(413);
@@ -377,7 +383,8 @@ describe('createWebhookHandler: handle()', () => {
     expect(seen).toHaveLength(0);
     // A stream that ends under the cap is read whole, in several chunks.
     const ok = countingStream(new TextEncoder().encode('ab'), 3);
-    const res2 = await handler.handle(
+    const res2 = await handleFetch(
+      handler,
       new Request('http://h/wecom/bot', { method: 'POST', body: ok.stream, duplex: 'half' } as RequestInit),
     );
     expect(await res2.text()).toBe('got:ababab');
@@ -390,13 +397,14 @@ describe('createWebhookHandler: handle()', () => {
         controller.error(new Error('client went away'));
       },
     });
-    const res = await handler.handle(
+    const res = await handleFetch(
+      handler,
       new Request('http://h/wecom/bot', { method: 'POST', body: broken, duplex: 'half' } as RequestInit),
     );
     expect(res.status).toBe(400);
     const used = new Request('http://h/wecom/bot', { method: 'POST', body: 'x' });
     await used.text();
-    const res2 = await handler.handle(used);
+    const res2 = await handleFetch(handler, used);
     expect(res2.status).toBe(500);
     expect(await res2.text()).toBe('body_already_parsed');
   });
@@ -414,11 +422,15 @@ describe('createWebhookHandler: handle()', () => {
         controller.close();
       },
     });
-    const first = handler.handle(
+    const first = handleFetch(
+      handler,
       new Request('http://h/wecom/bot', { method: 'POST', body: slow, duplex: 'half' } as RequestInit),
     );
     await new Promise((r) => setTimeout(r, 0));
-    const second = await handler.handle(new Request('http://h/wecom/bot', { method: 'POST', body: 'x' }));
+    const second = await handleFetch(
+      handler,
+      new Request('http://h/wecom/bot', { method: 'POST', body: 'x' }),
+    );
     expect(second.status).toBe(503);
     release();
     expect(await (await first).text()).toBe('got:slow');

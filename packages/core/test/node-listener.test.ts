@@ -135,7 +135,7 @@ describe('toNodeListener on a real node:http server', () => {
 });
 
 describe('serveNode', () => {
-  it('keeps the positional (url, context) form and takes an options object', async () => {
+  it('takes the URL and the context in its options object', async () => {
     const contexts: unknown[] = [];
     const handler = createWebhookHandler({
       maxBodyBytes: 100,
@@ -149,7 +149,8 @@ describe('serveNode', () => {
     });
     const waitUntil = () => {};
     const { origin } = await serve((req, res) => {
-      if (req.url?.startsWith('/positional')) void serveNode(handler, req, res, '/rewritten', { waitUntil });
+      if (req.url?.startsWith('/positional'))
+        void serveNode(handler, req, res, { url: '/rewritten', context: { waitUntil } });
       else void serveNode(handler, req, res, { url: '/from-options', context: { waitUntil } });
     });
     expect(await (await fetch(`${origin}/positional`)).text()).toBe('/rewritten');

@@ -248,7 +248,7 @@ export function roundTrips(target: RoundTripTarget): void {
       expect(decryptAppReply(res.text, APP_KEYS)).toBeNull(); // an acknowledgement, no reply
       expect(sim.messages()).toHaveLength(before);
       slowApp.open();
-      expect(await delivered).toMatchObject({ via: 'active', app: APP.name });
+      expect(await delivered).toMatchObject({ channel: 'api', app: APP.name });
       const sent = sim.messages().slice(before);
       expect(sent).toHaveLength(1);
       expect(sent[0]?.body).toMatchObject({

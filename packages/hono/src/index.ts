@@ -2,7 +2,13 @@
  * Hono adapter: converts only, on Web-standard `Request`/`Response` (Node, Bun, Deno, Workers).
  * Body reading, the size cap, errors and statuses all live in @maven/wecom-core.
  */
-import { healthResponse, type ReceiveContext, toFetchResponse, type WeComHandler } from '@maven/wecom-core';
+import {
+  handleFetch,
+  healthResponse,
+  type ReceiveContext,
+  toFetchResponse,
+  type WeComHandler,
+} from '@maven/wecom-core';
 import type { Context, MiddlewareHandler } from 'hono';
 
 function receiveContext(c: Context): ReceiveContext {
@@ -22,10 +28,7 @@ function receiveContext(c: Context): ReceiveContext {
  * a path that is not the handler's goes on down Hono's chain.
  */
 export function wecomHono(handler: WeComHandler): MiddlewareHandler {
-  return async (c, next) => {
-    if (!handler.matches(new URL(c.req.url).pathname)) return next();
-    return handler.handle(c.req.raw, receiveContext(c));
-  };
+  return async (c, next) => handleFetch(handler, c.req.raw, { context: receiveContext(c), next });
 }
 
 /** A handler answering `{"status":"ok"}` (plus `extra`), e.g. `app.get('/health', wecomHealth())`. */

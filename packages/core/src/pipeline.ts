@@ -1,0 +1,270 @@
+/**
+ * The one inbound pipeline of the bot and the router. A transport hands it a callback — the webhook
+ * (an encrypted HTTP request: verify, decrypt, then the steps below) or, later, a long connection
+ * (frames already plaintext) — and from parse on every callback takes the same steps:
+ * parse → allow → dedup → dispatch to the listeners racing the deadline → passive reply or
+ * acknowledgement. The bot and the router only configure it, through `InboundHooks`.
+ */
+import { Deduper } from './dedup.js';
+import {
+  type AnyEventEmitter,
+  callListeners,
+  type ErrorInfo,
+  type ListenerRun,
+  notifyListeners,
+  reportError,
+} from './emitter.js';
+import {
+  createWebhookHandler,
+  type InboundRequest,
+  type ReceiveContext,
+  requireParam,
+  textResponse,
+  type WeComHandler,
+  type WeComResponse,
+} from './handler.js';
+import type { ResolvedInboundOptions } from './inbound-options.js';
+import type { Logger } from './logger.js';
+import type { Store } from './store.js';
+import { raceDeadline, type TaskTracker } from './tasks.js';
+
+/** The signed query of a callback. */
+export interface SignedQuery {
+  signature: string;
+  timestamp: string;
+  nonce: string;
+}
+
+/** The passive answer an exchange settled on, and what to say once it went out (or could not). */
+export interface PassiveChoice<P> {
+  reply: P;
+  delivered?(): void | Promise<void>;
+  failed?(error: unknown): void | Promise<void>;
+}
+
+/** One callback's reply state: the context listeners get and the passive slot. */
+export interface InboundExchange<P, C> {
+  readonly context: C;
+  /** Resolves when the answer can go out now (a passive reply was chosen, or the slot given up). */
+  readonly decided: Promise<void>;
+  /** Closes the passive slot; the passive reply, if one was chosen. Replies from then on go active. */
+  close(): PassiveChoice<P> | undefined | Promise<PassiveChoice<P> | undefined>;
+}
+
+/**
+ * How the bot or the router configures the pipeline. `A` is the app that opened a callback, `D` what
+ * decryption yields, `M` the typed callback, `P` a passive reply, `C` the listeners' context.
+ */
+export interface InboundHooks<A, D, M, P, C> {
+  /** Answers a request before the signed walk (the router's health path); undefined: go on. */
+  route?(request: InboundRequest): WeComResponse | undefined;
+  /** GET: the plaintext of `echostr` (WeCom's URL check). */
+  verifyUrl(query: SignedQuery & { echostr: string }, request: InboundRequest): Promise<string>;
+  /** POST: envelope → signature and timestamp → decrypt → receiveId; and which app opened it. */
+  open(query: SignedQuery, request: InboundRequest): Promise<{ app: A; decrypted: D }>;
+  /** The typed callback. Throws a 400 error for a plaintext that is not one. */
+  parse(decrypted: D, app: A): M;
+  /** The dedup key; undefined when the callback has none (the signed request's mark applies). */
+  dedupKey(message: M, app: A): string | undefined;
+  /** Names and ids for logs and `ErrorInfo`. */
+  describe(message: M, app: A): { type: string; msgId?: string; app?: string; chatId?: string };
+  /** The listener events of a callback, most specific first, the catch-all last. */
+  eventNames(message: M): readonly string[];
+  /** An answer without dispatch (the bot's stream refresh); null: acknowledge; undefined: go on. */
+  answerEarly?(message: M, app: A): Promise<PassiveChoice<P> | null | undefined>;
+  /** The allowlist; `denied` carries what `deniedInfo` returns. */
+  isAllowed(message: M, app: A): boolean;
+  deniedInfo(message: M, app: A): unknown;
+  /** `duplicate` carries what this returns. */
+  duplicateInfo(message: M, app: A, key: string): unknown;
+  /** What a re-delivery gets (the bot: the stream the first copy started); undefined: acknowledge. */
+  answerDuplicate?(message: M, app: A): Promise<PassiveChoice<P> | undefined>;
+  /** The exchange of a dispatched callback (its context, its passive slot). */
+  begin(message: M, app: A, context: ReceiveContext): InboundExchange<P, C> | Promise<InboundExchange<P, C>>;
+  /** After every listener settled (the bot finishes a stream a failed listener left open). */
+  settled?(exchange: InboundExchange<P, C>, run: ListenerRun): Promise<void>;
+  /** The webhook's encrypted HTTP answer for a passive reply. */
+  render(reply: P, app: A, query: SignedQuery): Promise<WeComResponse>;
+  /** The webhook's answer when there is no passive reply. */
+  acknowledge(app: A, query: SignedQuery): WeComResponse | Promise<WeComResponse>;
+}
+
+export interface InboundPipelineOptions<A, D, M, P, C> {
+  hooks: InboundHooks<A, D, M, P, C>;
+  /** The bot or the router: its listeners are dispatched to. */
+  emitter: AnyEventEmitter;
+  options: ResolvedInboundOptions;
+  /** Already scoped to this bot or router. */
+  store: Store;
+  logger: Logger;
+  tasks: TaskTracker;
+  /** Paths the webhook answers (see `WebhookSpec.paths`). */
+  paths?: readonly string[] | ((pathname: string) => boolean) | undefined;
+  onClose(timeoutMs: number): Promise<void>;
+}
+
+/** What the pipeline decided for one callback: a passive reply, or an acknowledgement. */
+export type InboundOutcome<P> = PassiveChoice<P> | undefined;
+
+export class InboundPipeline<A, D, M, P, C> {
+  /** The webhook transport: the one handler entry the ports call. */
+  readonly handler: WeComHandler;
+  readonly #hooks: InboundHooks<A, D, M, P, C>;
+  readonly #emitter: AnyEventEmitter;
+  readonly #o: ResolvedInboundOptions;
+  readonly #store: Store;
+  readonly #logger: Logger;
+  readonly #tasks: TaskTracker;
+  readonly #dedup: Deduper;
+
+  constructor(init: InboundPipelineOptions<A, D, M, P, C>) {
+    this.#hooks = init.hooks;
+    this.#emitter = init.emitter;
+    this.#o = init.options;
+    this.#store = init.store;
+    this.#logger = init.logger;
+    this.#tasks = init.tasks;
+    this.#dedup = new Deduper({
+      store: init.store,
+      ttlMs: init.options.dedupTtlMs,
+      prefix: 'dedup:',
+      logger: init.logger,
+    });
+    this.handler = createWebhookHandler({
+      paths: init.paths,
+      maxBodyBytes: init.options.maxBodyBytes,
+      bodyTimeoutMs: init.options.bodyTimeoutMs,
+      maxConcurrent: init.options.maxConcurrent,
+      logger: init.logger,
+      onGet: (request) => this.#onGet(request),
+      onPost: (request, context) => this.#onPost(request, context),
+      onClose: init.onClose,
+    });
+  }
+
+  // ---- the webhook transport ------------------------------------------------------------------
+
+  async #onGet(request: InboundRequest): Promise<WeComResponse> {
+    const routed = this.#hooks.route?.(request);
+    if (routed) return routed;
+    const query = {
+      ...signedQuery(request.query),
+      // base64 has no spaces: a '+' that arrived unencoded was decoded to ' ' by the query parser.
+      echostr: requireParam(request.query, 'echostr').replaceAll(' ', '+'),
+    };
+    const plain = await this.#hooks.verifyUrl(query, request);
+    // WeCom wants the bare plaintext: no quotes, no BOM, no trailing newline.
+    return textResponse(200, plain.replace(/^\uFEFF/, '').replace(/[\r\n]+$/, ''));
+  }
+
+  async #onPost(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse> {
+    const routed = this.#hooks.route?.(request);
+    if (routed) return routed;
+    const query = signedQuery(request.query);
+    const { app, decrypted } = await this.#hooks.open(query, request);
+    const message = this.#hooks.parse(decrypted, app);
+    const key = this.#hooks.dedupKey(message, app);
+    // A callback without a dedup key is caught by the mark of its signed request: an identical
+    // request (same timestamp, nonce, signature) inside the window is a replay or a re-delivery.
+    if (key === undefined && !(await this.#firstSighting(query))) {
+      this.#logger.debug('repeated callback acknowledged without dispatch', {
+        timestamp: query.timestamp,
+        nonce: query.nonce,
+      });
+      return this.#hooks.acknowledge(app, query);
+    }
+    const outcome = await this.process(message, app, key, context);
+    if (!outcome) return this.#hooks.acknowledge(app, query);
+    let response: WeComResponse;
+    try {
+      response = await this.#hooks.render(outcome.reply, app, query);
+    } catch (error) {
+      await outcome.failed?.(error);
+      return this.#hooks.acknowledge(app, query);
+    }
+    await outcome.delivered?.();
+    return response;
+  }
+
+  async #firstSighting(query: SignedQuery): Promise<boolean> {
+    try {
+      return await this.#store.setIfAbsent(
+        `replay:${query.timestamp}:${query.nonce}:${query.signature}`,
+        '1',
+        { ttlMs: this.#o.replayTtlMs },
+      );
+    } catch (error) {
+      this.#logger.warn('replay mark failed; continuing (fail-open)', { error });
+      return true;
+    }
+  }
+
+  // ---- the steps every transport shares ---------------------------------------------------------
+
+  /**
+   * allow → dedup → dispatch → the passive reply, for a callback already opened and parsed.
+   * `key` is the callback's dedup key (undefined: none).
+   */
+  async process(
+    message: M,
+    app: A,
+    key: string | undefined,
+    context: ReceiveContext,
+  ): Promise<InboundOutcome<P>> {
+    const hooks = this.#hooks;
+    const early = await hooks.answerEarly?.(message, app);
+    if (early !== undefined) return early ?? undefined;
+    if (!hooks.isAllowed(message, app)) {
+      this.#logger.info(
+        'sender not in allowFrom: acknowledged, not dispatched',
+        hooks.describe(message, app),
+      );
+      await notifyListeners(this.#emitter, this.#logger, 'denied', [hooks.deniedInfo(message, app)]);
+      return undefined;
+    }
+    if (key !== undefined && !(await this.#dedup.first(key))) {
+      this.#logger.info('duplicate callback acknowledged without dispatch', hooks.describe(message, app));
+      await notifyListeners(this.#emitter, this.#logger, 'duplicate', [
+        hooks.duplicateInfo(message, app, key),
+      ]);
+      return hooks.answerDuplicate?.(message, app);
+    }
+    return this.#dispatch(message, app, context);
+  }
+
+  async #dispatch(message: M, app: A, context: ReceiveContext): Promise<InboundOutcome<P>> {
+    const hooks = this.#hooks;
+    const exchange = await hooks.begin(message, app, context);
+    const run = callListeners(this.#emitter, hooks.eventNames(message), [message, exchange.context]);
+    const done =
+      run instanceof Promise
+        ? run.then((r) => this.#settled(message, app, exchange, r))
+        : this.#settled(message, app, exchange, run);
+    const tracked = done.catch((error: unknown) => {
+      this.#logger.error('dispatch failed', { error, ...hooks.describe(message, app) });
+    });
+    void this.#tasks.run(tracked, context.waitUntil);
+    await raceDeadline(Promise.race([tracked, exchange.decided]), this.#o.deadlineMs);
+    return exchange.close();
+  }
+
+  async #settled(message: M, app: A, exchange: InboundExchange<P, C>, run: ListenerRun): Promise<void> {
+    const hooks = this.#hooks;
+    if (run.count === 0) {
+      this.#logger.info('no listener for this callback; acknowledged', hooks.describe(message, app));
+    }
+    for (const error of run.errors) {
+      const info: ErrorInfo = { phase: 'listener', ...hooks.describe(message, app) };
+      await reportError(this.#emitter, this.#logger, error, info);
+    }
+    await hooks.settled?.(exchange, run);
+  }
+}
+
+function signedQuery(query: URLSearchParams): SignedQuery {
+  return {
+    signature: requireParam(query, 'msg_signature'),
+    timestamp: requireParam(query, 'timestamp'),
+    nonce: requireParam(query, 'nonce'),
+  };
+}
