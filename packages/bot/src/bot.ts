@@ -187,8 +187,8 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
   }
 
   /**
-   * For schedulers: this channel cannot deliver proactively. Logs the skip at WARN (the reference
-   * gateway claimed a warning but logged at info) and returns false, so callers can write
+   * For schedulers: this channel cannot deliver proactively. Logs the skip at WARN (an operator
+   * must see a delivery that did not happen) and returns false, so callers can write
    * `if (!bot.skipProactive({ job })) continue;`.
    */
   skipProactive(details: Record<string, unknown> = {}): false {

@@ -7,6 +7,7 @@
  */
 import type { InboundExchange, PassiveChoice, TaskTracker } from '@maven/wecom-core';
 import type { BotContext, ReplyOptions, StreamOptions } from './context-types.js';
+import { createContext, passiveKindsOf } from './context-view.js';
 import type { DeliveryResult, ReplyDelivered, ReplyKind } from './delivery.js';
 import { WeComBotError } from './errors.js';
 import { randomId } from './ids.js';
@@ -35,28 +36,6 @@ interface Choice {
   feedbackId?: string | undefined;
   card?: TemplateCard | undefined;
   truncated?: boolean;
-}
-
-const ENTER_CHAT_KINDS: ReadonlySet<ReplyKind> = new Set(['text', 'template_card']);
-const CARD_EVENT_KINDS: ReadonlySet<ReplyKind> = new Set(['update_template_card']);
-const NO_KINDS: ReadonlySet<ReplyKind> = new Set();
-const MESSAGE_KINDS: ReadonlySet<ReplyKind> = new Set([
-  'stream',
-  'stream_with_template_card',
-  'template_card',
-]);
-
-function passiveKindsOf(message: BotInbound): ReadonlySet<ReplyKind> {
-  switch (message.type) {
-    case 'event.enter_chat':
-      return ENTER_CHAT_KINDS;
-    case 'event.template_card_event':
-      return CARD_EVENT_KINDS;
-    case 'event.feedback_event':
-      return NO_KINDS;
-    default:
-      return MESSAGE_KINDS;
-  }
 }
 
 export type {
@@ -350,26 +329,4 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
     const m = this.message as UserMessage | UnknownMessage;
     return Promise.all((m.media ?? []).map((ref) => this.#s.download(ref)));
   }
-}
-
-function createContext(x: Exchange): BotContext {
-  const m = x.message;
-  return {
-    message: m,
-    msgid: m.msgid,
-    chatId: m.chatId,
-    userId: m.userId,
-    receivedAt: x.receivedAt,
-    get passiveOpen() {
-      return x.passiveOpen;
-    },
-    waitUntil: (promise) => x.waitUntil(promise),
-    downloadMedia: (source) => x.downloadMedia(source),
-    downloadAllMedia: () => x.downloadAllMedia(),
-    reply: (markdown, options) => x.reply(markdown, options),
-    stream: (options) => x.stream(options),
-    replyCard: (card) => x.replyCard(card),
-    welcome: (textOrCard) => x.welcome(textOrCard),
-    updateCard: (card, userids) => x.updateCard(card, userids),
-  };
 }

@@ -39,7 +39,7 @@ function num(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 }
 
-/** `image`/`file`/`video` payloads; the seed also saw `pic_url` and `image_url` for images. */
+/** `image`/`file`/`video` payloads; images may name their URL `pic_url` or `image_url` instead of `url` (older payloads). */
 function mediaOf(kind: MediaRef['kind'], value: unknown): MediaRef {
   const o = obj(value);
   const ref: MediaRef = { kind };

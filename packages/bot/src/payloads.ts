@@ -1,5 +1,5 @@
 /**
- * Reply bodies (PROTOCOL.md §2.5, §2.7) and WeCom's size rule: text is measured in UTF-8 bytes,
+ * Reply bodies (docs/protocol.md §2.5, §2.7) and WeCom's size rule: text is measured in UTF-8 bytes,
  * at most 20480 for streams and markdown, cut on a code-point boundary, head kept, marker optional.
  */
 import { truncateUtf8 } from '@maven/wecom-core';

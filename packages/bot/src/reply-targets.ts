@@ -1,8 +1,8 @@
 /**
  * Where active replies go: each message's own response_url, kept on the Store for its one-hour
  * life, plus a short per-chat list of recent messages used only when the caller names a chat and
- * not a message (the reference gateway kept just "the latest URL of the chat" and replied to the
- * wrong message in busy groups).
+ * not a message (keeping only the latest URL of a chat would answer the wrong message in busy
+ * groups).
  */
 import type { Logger, Store } from '@maven/wecom-core';
 import type { ChatType } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * Typed AI-bot callbacks (PROTOCOL.md §2.3, §2.4). Wire fields keep WeCom's names (`msgid`,
+ * Typed AI-bot callbacks (docs/protocol.md §2.3, §2.4). Wire fields keep WeCom's names (`msgid`,
  * `aibotid`, `chatid`, `chattype`, `from.userid`, `response_url`); derived conveniences are
  * camelCase (`chatId`, `userId`, `text`, `media`). `type` is the discriminant and the event name.
  */
@@ -157,7 +157,7 @@ export type BotEvent = EnterChatEvent | TemplateCardEvent | FeedbackEvent;
 export type BotInbound = UserMessage | BotEvent | UnknownMessage;
 export type BotInboundType = BotInbound['type'];
 
-/** A template card (PROTOCOL.md §2.5, D-101032); fields pass through as given. */
+/** A template card (docs/protocol.md §2.5; WeCom's template card types page, D-101032 there); fields pass through as given. */
 export interface TemplateCard {
   card_type:
     | 'text_notice'

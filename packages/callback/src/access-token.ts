@@ -1,5 +1,5 @@
 /**
- * One app's access token (PROTOCOL.md §4.5), kept on the Store so every process shares it.
+ * One app's access token (docs/protocol.md §4.5), kept on the Store so every process shares it.
  *
  * - Refreshed ahead of expiry: `refreshMarginMs` (≥ 60 s; at most half the lifetime) before the
  *   `expires_in` WeCom gave (7200 s when absent).

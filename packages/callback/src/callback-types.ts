@@ -1,5 +1,5 @@
 /**
- * Typed self-built-app callbacks (PROTOCOL.md §4.2, §4.3). Field names are camelCase versions of
+ * Typed self-built-app callbacks (docs/protocol.md §4.2, §4.3). Field names are camelCase versions of
  * WeCom's; `raw` keeps every field as parsed for anything not typed here. IDs stay strings:
  * MsgId exceeds 2^53.
  */

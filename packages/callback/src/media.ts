@@ -7,7 +7,7 @@ export type MediaType = 'image' | 'voice' | 'video' | 'file';
 const MiB = 1024 * 1024;
 
 /**
- * Upload limits from PROTOCOL.md §4.7. Images: 10 MB in current copies of the doc (older copies
+ * Upload limits from docs/protocol.md §4.7. Images: 10 MB in current copies of the doc (older copies
  * say 2 MB); WeCom has the final word and answers 45001 when a file is too large.
  */
 export const MEDIA_LIMITS: Readonly<Record<MediaType, number>> = Object.freeze({

@@ -1,5 +1,5 @@
 /**
- * message/send payloads (PROTOCOL.md §4.6). Payload fields keep WeCom's names (snake_case) so the
+ * message/send payloads (docs/protocol.md §4.6). Payload fields keep WeCom's names (snake_case) so the
  * official documentation applies as written; the builders check the documented limits.
  */
 import { utf8Length } from '@maven/wecom-core';

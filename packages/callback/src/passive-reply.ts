@@ -1,5 +1,5 @@
 /**
- * Passive replies (被动回复, PROTOCOL.md §4.4): the plaintext XML that goes back, encrypted, in the
+ * Passive replies (被动回复, docs/protocol.md §4.4): the plaintext XML that goes back, encrypted, in the
  * callback's HTTP response. Also how each one is sent actively when the deadline has passed.
  */
 import { utf8Length } from '@maven/wecom-core';

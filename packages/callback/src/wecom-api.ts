@@ -1,5 +1,5 @@
 /**
- * The outbound API of one app (PROTOCOL.md §4.5–4.8), on core's HttpClient (ky): message/send,
+ * The outbound API of one app (docs/protocol.md §4.5–4.8), on core's HttpClient (ky): message/send,
  * media/upload, media/get, message/recall, message/update_template_card, getcallbackip.
  *
  * Every call carries the app's access token. 40014/42001/41001 evict that token (only if it is

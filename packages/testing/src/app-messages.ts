@@ -1,4 +1,4 @@
-/** Factories for decrypted self-built-app callback messages (PROTOCOL.md §4.2, §4.3) as XML objects. */
+/** Factories for decrypted self-built-app callback messages (docs/protocol.md §4.2, §4.3) as XML objects. */
 import { WeComConfigError } from '@maven/wecom-crypto';
 import type { AppXmlObject, AppXmlValue } from './app-xml.js';
 import { appMsgId } from './random.js';

@@ -1,4 +1,4 @@
-/** Factories for decrypted AI-bot callback messages (PROTOCOL.md §2.3, §2.4), with unique msgids. */
+/** Factories for decrypted AI-bot callback messages (docs/protocol.md §2.3, §2.4), with unique msgids. */
 import { WeComConfigError } from '@maven/wecom-crypto';
 import { botMsgId } from './random.js';
 

@@ -7,7 +7,7 @@ import { createCodec } from './codec.js';
 export interface DecryptBotReplyOptions {
   token: string;
   encodingAESKey: string;
-  /** The callback's nonce: AI-bot replies must echo it (PROTOCOL.md §2.5). Checked when given. */
+  /** The callback's nonce: AI-bot replies must echo it (docs/protocol.md §2.5). Checked when given. */
   expectNonce?: string;
   /** Expected receiveId in the frame. Default `''` (AI bots). */
   receiveId?: string;

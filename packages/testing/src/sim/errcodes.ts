@@ -1,6 +1,6 @@
 /**
  * The errcodes the simulator answers with. Codes and messages come from WeCom's global error-code
- * page (PROTOCOL.md §4.5, C3); entries marked `simulated` are our choice where WeCom documents none.
+ * page (docs/protocol.md §4.5, C3); entries marked `simulated` are our choice where WeCom documents none.
  */
 export const ERRCODES = {
   ok: { errcode: 0, errmsg: 'ok' },

@@ -1,5 +1,5 @@
 /**
- * The encrypted media CDN of AI-bot callbacks (PROTOCOL.md §2.3): bytes stored AES-256-CBC
+ * The encrypted media CDN of AI-bot callbacks (docs/protocol.md §2.3): bytes stored AES-256-CBC
  * encrypted with the bot's AESKey (IV = key[0..16], PKCS#7 to 32, no frame), URLs valid 5 minutes.
  */
 import { createCipheriv } from 'node:crypto';

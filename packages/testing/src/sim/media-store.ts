@@ -3,7 +3,7 @@ import { randomCode } from '../random.js';
 
 export const MEDIA_ID_TTL_MS = 3 * 24 * 60 * 60 * 1000;
 
-/** Size caps per type (PROTOCOL.md §4.7; image uses the newer 10 MB figure). */
+/** Size caps per type (docs/protocol.md §4.7; image uses the newer 10 MB figure). */
 export const MEDIA_LIMITS: Record<string, number> = {
   image: 10 * 1024 * 1024,
   voice: 2 * 1024 * 1024,

@@ -1,10 +1,10 @@
-/** The checks `message/send` applies to its body (PROTOCOL.md §4.6). */
+/** The checks `message/send` applies to its body (docs/protocol.md §4.6). */
 import type { SimApp } from './apps.js';
 import { type ErrorBody, errorBody } from './errcodes.js';
 import type { MediaStore } from './media-store.js';
 
 export const TEXT_MAX_BYTES = 2048;
-/** Not documented for app markdown; 2048 is the commonly assumed limit (PROTOCOL.md §4.6). */
+/** Not documented for app markdown; 2048 is the commonly assumed limit (docs/protocol.md §4.6). */
 export const APP_MARKDOWN_MAX_BYTES = 2048;
 
 const MSGTYPES = new Set([

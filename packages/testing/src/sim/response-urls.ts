@@ -1,5 +1,5 @@
 /**
- * AI-bot response_url endpoints (PROTOCOL.md §2.7): single use, one hour, markdown ≤ 20480 UTF-8
+ * AI-bot response_url endpoints (docs/protocol.md §2.7): single use, one hour, markdown ≤ 20480 UTF-8
  * bytes or template_card (single chats only). Error codes for this endpoint are undocumented; the
  * ones used here are listed in ERRCODES and the README as simulated.
  */
