@@ -237,6 +237,8 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
     });
     this.#writer = writer;
     if (passive) {
+      // The state exists from ctx.stream() on: WeCom refreshes long before a slow model's first token.
+      void writer.begin();
       this.#choose({ kind, writer, feedbackId, card });
       void this.#s.rememberStream(id);
     } else if (card) {

@@ -216,6 +216,11 @@ export class StreamWriterImpl implements StreamWriter {
     return { ok: true, channel: 'passive', finish: true, ...base };
   }
 
+  /** Writes the initial (empty, unfinished) state, so refreshes before the first append find it. */
+  begin(): Promise<void> {
+    return this.#schedule();
+  }
+
   flush(): Promise<void> {
     return this.#writing ?? Promise.resolve();
   }

@@ -46,6 +46,32 @@ describe('passive streaming', () => {
     expect(suite.wecom.callsFor(url)).toHaveLength(0);
   });
 
+  it('a stream whose first append comes 1.5 s after ctx.stream() answers every refresh with its id', async () => {
+    const t = setup();
+    const done = gate<DeliveryResult>();
+    t.bot.on('text', async (_m, ctx) => {
+      const s = ctx.stream(); // before anything slow, as docs/streaming.md says
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // a slow model's first token
+      await s.append('late');
+      done.open(await s.finish());
+    });
+    const first = await post(t.bot, botText({ content: 'slow model' }));
+    expect(first.reply).toMatchObject({ msgtype: 'stream', stream: { finish: false, content: '' } });
+    const id = first.reply!.stream!.id!;
+    const early: unknown[] = [];
+    for (let i = 0; i < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      early.push(await refresh(t, id));
+    }
+    expect(early).toEqual([
+      { id, finish: false, content: '' },
+      { id, finish: false, content: '' },
+    ]);
+    expect(t.logs.filter((l) => l.text.includes('unknown or expired stream'))).toEqual([]);
+    await done.promise;
+    expect(await refresh(t, id)).toEqual({ id, finish: true, content: 'late' });
+  });
+
   it('refreshes answered by a second WeComBot instance sharing the Store see the same stream', async () => {
     const store = new MemoryStore();
     const a = setup({ store });
