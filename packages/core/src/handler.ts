@@ -199,6 +199,7 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
         : (p: string) => paths.includes(p) || paths.includes(p.replace(/\/+$/, '') || '/');
   let active = 0;
   let closing: Promise<void> | undefined;
+  let mountingAdviceGiven = false;
 
   /**
    * The checks that need no body (path, method, shutdown, concurrency), then the body (read only
@@ -245,7 +246,13 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
       return await (method === 'GET' ? spec.onGet(inbound, context) : spec.onPost(inbound, context));
     } catch (error) {
       const response = errorResponse(error);
-      if (response.status >= 500) {
+      if (isWeComError(error) && error.code === 'body_already_parsed') {
+        // A mounting mistake repeats on every request: said once (per handler), with the way out.
+        if (!mountingAdviceGiven) {
+          mountingAdviceGiven = true;
+          logger.error(`request body unusable: ${error.message}`, { path: url.pathname });
+        }
+      } else if (response.status >= 500) {
         logger.error('request failed', { path: url.pathname, error: describe(error) });
       } else {
         logger.debug('request refused', { path: url.pathname, status: response.status, code: response.body });

@@ -10,6 +10,7 @@ export * from './inbound-options.js';
 export * from './logger.js';
 export * from './node-listener.js';
 export * from './options.js';
+export * from './parsed-body.js';
 export * from './pipeline.js';
 export * from './store.js';
 export * from './tasks.js';

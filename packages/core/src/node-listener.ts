@@ -13,10 +13,13 @@ import {
   type WeComHandler,
   type WeComResponse,
 } from './handler.js';
+import { bodyParsedAdvice, envelopeOfParsedBody, type Framework } from './parsed-body.js';
 import { utf8Length } from './text.js';
 
 export interface NodeBodyOptions {
   maxBytes: number;
+  /** Where the SDK is mounted: names the advice when a parser left nothing usable. Default: guessed. */
+  framework?: Framework;
   /** Abort a body that has not fully arrived after this long (slow-body defence). Default 10 s. */
   timeoutMs?: number;
 }
@@ -30,9 +33,6 @@ export type MaybeParsedRequest = IncomingMessage & {
   rawBody?: unknown;
   originalUrl?: string;
 };
-
-const ALREADY_PARSED =
-  'a body parser consumed the request body; mount the WeCom middleware before body parsers (e.g. express.json()), or keep the raw body in req.rawBody';
 
 /**
  * The raw body of a Node request: `rawBody` or a string/Buffer `body` if a parser already ran,
@@ -49,12 +49,16 @@ export async function readNodeBody(
   const { rawBody, body } = req as { rawBody?: unknown; body?: unknown };
   if (typeof rawBody === 'string' || rawBody instanceof Uint8Array) return rawBody;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  const envelope = envelopeOfParsedBody(body);
+  if (envelope !== undefined) return envelope;
   // `readableEnded`, not `complete`: Node sets `complete` as soon as the whole message has arrived
   // on the socket, even when nobody has read it yet (and Express' parsers set `req.body = {}`
   // for content types they skip), so `complete` would refuse a body that is still there to read.
   if (req.readableEnded) {
     if (!hasBody(req)) return '';
-    throw new WeComRequestError('body_already_parsed', ALREADY_PARSED);
+    // Express keeps `req.app`; the other adapters say where they are.
+    const framework = options.framework ?? ('app' in req && 'originalUrl' in req ? 'express' : 'node');
+    throw new WeComRequestError('body_already_parsed', bodyParsedAdvice(framework));
   }
   const declared = Number(req.headers['content-length'] ?? 'NaN');
   if (Number.isFinite(declared) && declared > options.maxBytes) {
@@ -154,6 +158,8 @@ export interface ServeNodeOptions {
   next?: () => unknown;
   /** After a 413 or 408, how much of the rest of the body is read and dropped before closing. */
   drain?: DrainOptions;
+  /** Where the SDK is mounted (adapters set it): names the advice when a parser ate the body. */
+  framework?: Framework;
 }
 
 export const DEFAULT_DRAIN: Required<DrainOptions> = Object.freeze({
@@ -183,6 +189,7 @@ export async function serveNode(
           readNodeBody(req, {
             maxBytes: limits.maxBytes,
             timeoutMs: options.bodyTimeoutMs ?? limits.timeoutMs,
+            ...(options.framework ? { framework: options.framework } : {}),
           }),
       },
       options.context,

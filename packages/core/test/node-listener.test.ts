@@ -264,11 +264,69 @@ describe('readNodeBody', () => {
         await serveNode(handler, r, res);
       })();
     });
-    const res = await fetch(`${origin}/`, { method: 'POST', body: '{"encrypt":"x"}' });
+    const res = await fetch(`${origin}/`, { method: 'POST', body: '{"text":"no envelope"}' });
     expect(res.status).toBe(500);
     expect(await res.text()).toBe('body_already_parsed');
-    expect(message).toMatch(/mount the WeCom middleware before body parsers/);
+    expect(message).toMatch(/left no usable envelope/);
     expect(message).toMatch(/rawBody/);
+  });
+
+  it('a parser that left nothing usable: 500 each time, and exactly one error line with the advice', async () => {
+    const lines: string[] = [];
+    const at = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
+    const handler = echoHandler({
+      paths: undefined,
+      logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    });
+    const { origin } = await serve((req, res) => {
+      void (async () => {
+        const r = req as MaybeParsedRequest;
+        r.body = JSON.parse((await consume(req)).toString());
+        await serveNode(handler, r, res, { framework: 'koa' });
+      })();
+    });
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${origin}/`, { method: 'POST', body: '{"text":"no envelope"}' });
+      expect(res.status).toBe(500);
+    }
+    const errors = lines.filter((l) => l.startsWith('error '));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/mount wecomKoa\(handler\) before the body parser/);
+  });
+
+  it('an envelope a parser already turned into an object is rebuilt: JSON { encrypt } and XML Encrypt', async () => {
+    const seen: string[] = [];
+    const handler = createWebhookHandler({
+      maxBodyBytes: 1024,
+      async onGet() {
+        return textResponse(200, 'get');
+      },
+      async onPost(request) {
+        seen.push(request.body);
+        return textResponse(200, 'ok');
+      },
+    });
+    const bodies: unknown[] = [
+      { encrypt: 'QUJD+/==' },
+      { xml: { tousername: ['ww1'], agentid: ['1000002'], encrypt: ['QUJD'] } },
+      { ToUserName: 'x]]><evil/>', Encrypt: 'QUJD' },
+    ];
+    let i = 0;
+    const { origin } = await serve((req, res) => {
+      void (async () => {
+        await consume(req);
+        (req as MaybeParsedRequest).body = bodies[i++];
+        await serveNode(handler, req, res);
+      })();
+    });
+    for (let k = 0; k < bodies.length; k++) {
+      expect((await fetch(`${origin}/`, { method: 'POST', body: 'x' })).status).toBe(200);
+    }
+    expect(seen).toEqual([
+      '{"encrypt":"QUJD+/=="}',
+      '<xml><ToUserName><![CDATA[ww1]]></ToUserName><AgentID><![CDATA[1000002]]></AgentID><Encrypt><![CDATA[QUJD]]></Encrypt></xml>',
+      '<xml><Encrypt><![CDATA[QUJD]]></Encrypt></xml>',
+    ]);
   });
 
   it('a parser that skipped the body ({} left on req.body) does not hide it, even once Node marked it complete', async () => {
