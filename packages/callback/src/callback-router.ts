@@ -303,7 +303,10 @@ export class CallbackRouter extends WeComEndpoint<CallbackRouterEvents> {
             await a.api!.tokens.get();
             return { app: a.info.name, ok: true };
           } catch (error) {
-            this.#logger.warn('access token warm-up failed', { app: a.info.name, error });
+            this.#logger.error("access token warm-up failed (check the app's corpSecret)", {
+              app: a.info.name,
+              error,
+            });
             return { app: a.info.name, ok: false, error };
           }
         }),

@@ -140,7 +140,7 @@ describe('bad input: typed error, right status, nothing dispatched, process keep
     });
     expect(res.status).toBe(200);
     expect(dispatched.slice(before)).toEqual(['survivor']);
-    // Refusals are logged at debug with the stable code, never with the body.
-    expect(lines.some((l) => l.startsWith('debug request refused') && l.includes('parse_failed'))).toBe(true);
+    // Refused callbacks are logged at warn (rate-limited) with the stable code, never with the body.
+    expect(lines.some((l) => l.startsWith('warn callback refused') && l.includes('parse_failed'))).toBe(true);
   });
 });

@@ -170,7 +170,13 @@ export async function reportError(
   error: unknown,
   info: ErrorInfo,
 ): Promise<void> {
-  logger.error(info.phase === 'listener' ? 'a listener failed' : `${info.phase} failed`, { ...info, error });
+  // The stack says where a listener failed (the logger redacts it like every field).
+  const stack = error instanceof Error && typeof error.stack === 'string' ? { stack: error.stack } : {};
+  logger.error(info.phase === 'listener' ? 'a listener failed' : `${info.phase} failed`, {
+    ...info,
+    error,
+    ...stack,
+  });
   const run = callListeners(emitter, ['error'], [error, info]);
   const { errors } = run instanceof Promise ? await run : run;
   for (const e of errors) logger.error('an error listener threw', { error: e });

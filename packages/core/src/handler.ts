@@ -85,6 +85,8 @@ export interface WebhookSpec {
   onPost(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse>;
   /** Called by close() to drain background work. */
   onClose?(timeoutMs: number): Promise<void>;
+  /** Clock (ms) for the rate of refusal log lines. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Default time a request body may take to arrive in full. */
@@ -200,6 +202,7 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
   let active = 0;
   let closing: Promise<void> | undefined;
   let mountingAdviceGiven = false;
+  const refusals = new RefusalLog(logger, spec.now ?? Date.now);
 
   /**
    * The checks that need no body (path, method, shutdown, concurrency), then the body (read only
@@ -254,6 +257,8 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
         }
       } else if (response.status >= 500) {
         logger.error('request failed', { path: url.pathname, error: describe(error) });
+      } else if (isCallbackRefusal(error, response.status)) {
+        refusals.note(response.body, url.pathname);
       } else {
         logger.debug('request refused', { path: url.pathname, status: response.status, code: response.body });
       }
@@ -272,6 +277,46 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
       return closing;
     },
   };
+}
+
+/** A callback that failed its signature, decryption or routing: someone has the wrong key, or is probing. */
+function isCallbackRefusal(error: unknown, status: number): boolean {
+  if (status === 401 || status === 403) return true;
+  if (!isWeComError(error)) return false;
+  return (
+    error.name === 'WeComCryptoError' || error.code === 'no_matching_app' || error.code === 'ambiguous_app'
+  );
+}
+
+/** How often one refusal code is logged: a flood of bad signatures must not flood the log. */
+export const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/** Refused callbacks at warn, at most one line per code per interval, counting what it left out. */
+class RefusalLog {
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #last = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(logger: Logger, now: () => number) {
+    this.#logger = logger;
+    this.#now = now;
+  }
+
+  note(code: string, path: string): void {
+    const now = this.#now();
+    const seen = this.#last.get(code);
+    if (seen !== undefined && now - seen.at < REFUSAL_LOG_INTERVAL_MS) {
+      seen.suppressed++;
+      return;
+    }
+    this.#logger.warn('callback refused', {
+      code,
+      path,
+      ...(seen?.suppressed ? { suppressed: seen.suppressed } : {}),
+    });
+    // Bounded: the codes are the SDK's own, a few dozen at most.
+    this.#last.set(code, { at: now, suppressed: 0 });
+  }
 }
 
 function describe(error: unknown): Record<string, unknown> {

@@ -139,6 +139,7 @@ export class InboundPipeline<A, D, M, P, C> {
       onGet: (request) => this.#onGet(request),
       onPost: (request, context) => this.#onPost(request, context),
       onClose: init.onClose,
+      now: init.options.now,
     });
   }
 

@@ -8,6 +8,7 @@ import {
   type InboundRequest,
   jsonResponse,
   type Logger,
+  REFUSAL_LOG_INTERVAL_MS,
   type ReceiveContext,
   readBodyLimited,
   redact,
@@ -203,7 +204,7 @@ describe('createWebhookHandler: receive()', () => {
     expect(await send()).toMatchObject({ status: 500, body: 'internal_error' });
     toThrow = new WeComError('odd', 'x', { status: 1000 });
     expect(await send()).toMatchObject({ status: 500, body: 'internal_error' });
-    // 5xx are logged as errors, redacted; 4xx as debug.
+    // 5xx are logged as errors, redacted; refused callbacks (signature, decryption) at warn; other 4xx at debug.
     const errors = records.filter(([level]) => level === 'error');
     const logged = JSON.stringify(errors);
     expect(logged).toContain('db password is [redacted]');
@@ -211,7 +212,33 @@ describe('createWebhookHandler: receive()', () => {
     expect(logged).not.toContain('AT2');
     expect(
       records.filter(([level]) => level === 'debug').map(([, , f]) => (f as { status: number }).status),
-    ).toEqual([401, 400, 400]);
+    ).toEqual([400]);
+    expect(
+      records
+        .filter(([level]) => level === 'warn')
+        .map(([, m, f]) => `${m}: ${(f as { code: string }).code}`),
+    ).toEqual(['callback refused: signature_mismatch', 'callback refused: decrypt_failed']);
+  });
+
+  it('a flood of refused signatures logs one warn line per code per interval, counting the rest', async () => {
+    const { records, logger } = recordingLogger();
+    let clock = 1_000_000;
+    const { handler } = echoSpec({
+      logger,
+      now: () => clock,
+      async onPost() {
+        throw new WeComCryptoError('signature_mismatch', 'bad signature');
+      },
+    });
+    const send = () => handler.receive({ method: 'POST', url: '/wecom/bot', body: 'x' });
+    for (let i = 0; i < 1000; i++) expect((await send()).status).toBe(401);
+    expect(records.filter(([level]) => level === 'warn')).toHaveLength(1);
+    clock += REFUSAL_LOG_INTERVAL_MS;
+    await send();
+    const warns = records.filter(([level]) => level === 'warn');
+    expect(warns).toHaveLength(2);
+    expect(warns[1]![2]).toMatchObject({ code: 'signature_mismatch', suppressed: 999 });
+    expect(JSON.stringify(records)).not.toContain('bad signature');
   });
 
   it('answers 400 for a malformed URL', async () => {
