@@ -5,7 +5,7 @@ import { createConsoleLogger, MemoryStore } from '@maven/wecom-core';
 const bot = new WeComBot({
   token: process.env.WECOM_BOT_TOKEN!, // required
   encodingAESKey: process.env.WECOM_BOT_AES_KEY!, // required, 43 characters
-  // receiveId: '', // unset: not enforced; any string ('' too) is enforced (400 on mismatch)
+  // receiveId: '', // the default: '' (the AI bot's) is checked, 400 on mismatch; false skips the check
   // aibotId: 'aib…', // unset; when set: callbacks of other bots refused, Store keys scoped by it
   path: '/wecom/bot', // or a list; undefined = any path
   store: new MemoryStore({ maxEntries: 100_000 }), // like the default (which warns when full); @maven/wecom-redis for replicas

@@ -6,6 +6,7 @@
 import {
   emptyResponse,
   type InboundHooks,
+  isWeComError,
   type Logger,
   type PassiveChoice,
   type ReceiveContext,
@@ -15,7 +16,7 @@ import {
   WeComRequestError,
   type WeComResponse,
 } from '@maven/wecom-core';
-import type { WeComCrypto } from '@maven/wecom-crypto';
+import { type WeComCrypto, WeComCryptoError } from '@maven/wecom-crypto';
 import type { BotContext } from './context.js';
 import { Exchange, type ExchangeServices } from './context.js';
 import type { DeliveryResult } from './delivery.js';
@@ -57,9 +58,20 @@ export class BotSteps implements InboundHooks<App, string, Parsed, PassiveBody, 
   }
 
   async open(query: SignedQuery, request: { body: string }): Promise<{ app: App; decrypted: string }> {
-    const decrypted = await this.#i.crypto.decryptCallback({ ...query, body: request.body, format: 'json' });
+    const decrypted = await this.#i.crypto
+      .decryptCallback({ ...query, body: request.body, format: 'json' })
+      .catch((error: unknown) => {
+        if (isWeComError(error) && error.code === 'receive_id_mismatch') {
+          throw new WeComCryptoError(
+            'receive_id_mismatch',
+            "the frame's receiveId is not the one expected (the AI bot's is ''; a deployment whose frames carry another id sets receiveId to it, or false to skip the check)",
+            { cause: error },
+          );
+        }
+        throw error;
+      });
     if (this.#i.options.receiveId === undefined && decrypted.receiveId !== '') {
-      this.#i.logger.debug('callback receiveId is not empty (not enforced: receiveId is not configured)', {
+      this.#i.logger.debug('callback receiveId is not empty (not checked: receiveId is false)', {
         receiveId: decrypted.receiveId,
       });
     }

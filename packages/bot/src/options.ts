@@ -43,10 +43,12 @@ export interface WeComBotOptions extends InboundOptions {
   /** EncodingAESKey, exactly 43 characters. */
   encodingAESKey: string;
   /**
-   * Expected receiveId in decrypted frames. Undefined: not enforced (what was found is logged at
-   * debug). Any string, '' included, is enforced; mismatches are answered 400.
+   * Expected receiveId in decrypted frames. Default `''`, the AI bot's documented receiveId: a frame
+   * whose tail was altered (and re-signed) fails this check. `false` turns the check off (only for
+   * a deployment whose frames carry another id; then say which with a string instead).
+   * Mismatches are answered 400.
    */
-  receiveId?: string;
+  receiveId?: string | false;
   /** The bot's id. When set, callbacks for another aibotid are refused (400) and keys are scoped by it. */
   aibotId?: string;
   /** Path(s) this bot answers; undefined = any path. */
@@ -77,6 +79,7 @@ export interface WeComBotOptions extends InboundOptions {
 export interface ResolvedOptions {
   token: string;
   encodingAESKey: string;
+  /** undefined: not checked (`receiveId: false`). */
   receiveId: string | undefined;
   aibotId: string | undefined;
   paths: readonly string[] | undefined;
@@ -133,8 +136,12 @@ export function resolveOptions(options: WeComBotOptions): ResolvedOptions {
   // The key itself is checked (43 base64 characters, 32 bytes) by the crypto package.
   if (typeof options.encodingAESKey !== 'string')
     throw new WeComConfigError('WeComBot: encodingAESKey must be a string');
-  if (options.receiveId !== undefined && typeof options.receiveId !== 'string') {
-    throw new WeComConfigError('WeComBot: receiveId must be a string');
+  if (
+    options.receiveId !== undefined &&
+    options.receiveId !== false &&
+    typeof options.receiveId !== 'string'
+  ) {
+    throw new WeComConfigError('WeComBot: receiveId must be a string or false');
   }
   if (options.aibotId !== undefined && (typeof options.aibotId !== 'string' || options.aibotId === '')) {
     throw new WeComConfigError('WeComBot: aibotId must be a non-empty string');
@@ -190,7 +197,7 @@ export function resolveOptions(options: WeComBotOptions): ResolvedOptions {
   return {
     token: options.token,
     encodingAESKey: options.encodingAESKey,
-    receiveId: options.receiveId,
+    receiveId: options.receiveId === false ? undefined : (options.receiveId ?? ''),
     aibotId: options.aibotId,
     paths,
     store:

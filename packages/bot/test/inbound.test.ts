@@ -119,7 +119,7 @@ describe('bad input', () => {
     expect([400, 401]).toContain(out.status);
   });
 
-  it('400 for a wrong receiveId when one is configured, accepted when not', async () => {
+  it("400 for a wrong receiveId: '' (the AI bot's) checked by default, another when configured, none with false", async () => {
     const strict = setup({ receiveId: '' });
     expect(
       (await post(strict.bot, botText({ content: 'x' }), { receiveId: 'wx5823bf96d3bd56c7' })).status,
@@ -131,7 +131,13 @@ describe('bad input', () => {
     );
     expect((await post(strictCorp.bot, botText({ content: 'x' }), { receiveId: 'corp-a' })).status).toBe(200);
     await strictCorp.bot.close();
-    const lenient = setup();
+    const byDefault = setup();
+    expect((await post(byDefault.bot, botText({ content: 'x' }), { receiveId: 'anything' })).body).toBe(
+      'receive_id_mismatch',
+    );
+    expect((await post(byDefault.bot, botText({ content: 'x' }))).status).toBe(200);
+    await byDefault.bot.close();
+    const lenient = setup({ receiveId: false });
     expect((await post(lenient.bot, botText({ content: 'x' }), { receiveId: 'anything' })).status).toBe(200);
     expect(lenient.logs.some((l) => l.text.includes('receiveId is not empty'))).toBe(true);
   });
