@@ -288,12 +288,12 @@ describe.skipIf(!redis)('Redis killed under the fleet, then restarted on the sam
     const outcomes = await Promise.all(sent.map((s) => replyOutcome(s.gateway, s.msgId)));
     expect(outcomes).toEqual(Array(sent.length).fill('sent'));
     for (const s of sent.filter((s) => s.msgId !== twice)) expect(accepted(`echo: ${s.content}`)).toBe(1);
-    // Dedup failed open: the MsgId delivered to both was processed by both, logged as such.
+    // Dedup failed open (at-least-once across replicas): the MsgId delivered to both was processed by both, logged as such.
     expect(fleetCount(gateways, 'inbound', { msgId: twice })).toBe(2);
     expect(accepted('echo: down twice')).toBe(2);
     for (const [i, gateway] of gateways.entries()) {
       expect(
-        since(gateway, gwMarks[i]!, 'dedup store failed; processing the message anyway (fail-open)'),
+        since(gateway, gwMarks[i]!, 'dedup store failed; handling the callback on this replica (at-least-once)'),
       ).toBeGreaterThan(0);
       expect(since(gateway, gwMarks[i]!, 'Redis store unavailable;')).toBe(1);
     }
@@ -322,7 +322,7 @@ describe.skipIf(!redis)('Redis killed under the fleet, then restarted on the sam
     expect(new Set(botOutcomes)).toEqual(new Set(['delivered']));
     for (const [i, replica] of bots.entries()) {
       expect(
-        since(replica, botMarks[i]!, 'dedup store failed; processing the message anyway (fail-open)'),
+        since(replica, botMarks[i]!, 'dedup store failed; handling the callback on this replica (at-least-once)'),
       ).toBeGreaterThan(0);
       expect(since(replica, botMarks[i]!, 'Redis store unavailable;')).toBe(1);
     }

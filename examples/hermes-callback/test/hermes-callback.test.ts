@@ -337,8 +337,9 @@ describe('hermes-callback: single-app fields, WECOM_CALLBACK_ALLOW_ALL_USERS, We
       agentId: app.agentId,
       msgId,
     });
-    // The gateway holds the first delivery 400 ms; the driver re-delivers after 100 ms (WeCom: 5 s).
-    const res = await driver(app, 'zhaoliu').send(gw.url, message, { redeliverAfterMs: 100 });
+    // The gateway holds the first delivery 400 ms; the driver re-delivers after 250 ms (WeCom: 5 s):
+    // the copy that finds the first still being handled gets 503, the one after it a 200.
+    const res = await driver(app, 'zhaoliu').send(gw.url, message, { redeliverAfterMs: 250 });
     expect(res.deliveries).toBeGreaterThanOrEqual(2);
     expect(res.status).toBe(200);
     await gw.waitForLine(logLine('reply.sent', 'msgId', msgId), { stream: 'stderr' });

@@ -273,8 +273,9 @@ describe('maven-bot: WeCom re-delivers a slow answer; the "success" ack; a stric
   });
 
   it('acks re-deliveries without dispatching them again: one reply', async () => {
-    // The gateway holds the first delivery 400 ms; the driver re-delivers after 100 ms like WeCom after 5 s.
-    const res = await bot.send(gw.url, 'are you there?', { redeliverAfterMs: 100 });
+    // The gateway holds the first delivery 400 ms; the driver re-delivers after 250 ms like WeCom after
+    // 5 s: the copy that finds the first still being handled gets 503, the one after it a 200.
+    const res = await bot.send(gw.url, 'are you there?', { redeliverAfterMs: 250 });
     expect(res.deliveries).toBeGreaterThanOrEqual(2);
     expect(res.status).toBe(200);
     const posted = await sim.waitForResponse(res.responseUrl!);

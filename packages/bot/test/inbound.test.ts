@@ -410,7 +410,7 @@ describe('allowFrom, dedup and replay', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('20 concurrent copies of one message (different nonces) dispatch once', async () => {
+  it('20 concurrent copies of one message (different nonces) dispatch once; copies of one still being handled get 503', async () => {
     const t = setup();
     let calls = 0;
     const release = gate();
@@ -424,7 +424,12 @@ describe('allowFrom, dedup and replay', () => {
     expect(typeof firstDone).toBe('number');
     release.open();
     const outs = await Promise.all(posts);
-    expect(outs.every((o) => o.status === 200)).toBe(true);
+    // The copy being handled answers 200; the others find its live claim: 503, WeCom tries again.
+    expect(outs.filter((o) => o.status === 200)).toHaveLength(1);
+    expect(outs.filter((o) => o.status === 503 && o.body === 'in_progress')).toHaveLength(19);
+    expect(calls).toBe(1);
+    // Once it was answered, a copy is a duplicate: 200, not dispatched.
+    expect((await post(t.bot, msg)).status).toBe(200);
     expect(calls).toBe(1);
   });
 
@@ -443,7 +448,8 @@ describe('allowFrom, dedup and replay', () => {
     const cb = buildBotCallback({ token: TOKEN, encodingAESKey: KEY, message: botText({ content: 'once' }) });
     const request = { method: 'POST', url: `/wecom/bot${cb.search}`, body: cb.body };
     const outs = await Promise.all([t.bot.receive(request), t.bot.receive(request), t.bot.receive(request)]);
-    expect(outs.map((o) => o.status)).toEqual([200, 200, 200]);
+    expect(outs.map((o) => o.status).sort()).toEqual([200, 503, 503]);
+    expect((await t.bot.receive(request)).status).toBe(200);
     expect(seen).toHaveLength(1);
   });
 
@@ -485,7 +491,7 @@ describe('allowFrom, dedup and replay', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('the Store failing does not lose the message (dedup fails open)', async () => {
+  it('the Store failing does not lose the message (dedup fails open) nor doubles it on this replica', async () => {
     const broken = {
       get: async () => {
         throw new Error('store down');
@@ -508,9 +514,13 @@ describe('allowFrom, dedup and replay', () => {
     };
     const t = setup({ store: broken });
     const seen = collect(t);
-    expect((await post(t.bot, botText({ content: 'x' }))).status).toBe(200);
+    const message = botText({ content: 'x' });
+    expect((await post(t.bot, message)).status).toBe(200);
     expect(seen).toHaveLength(1);
-    expect(t.logs.some((l) => l.level === 'warn' && l.text.includes('fail-open'))).toBe(true);
+    expect(t.logs.some((l) => l.level === 'warn' && l.text.includes('at-least-once'))).toBe(true);
+    // WeCom's re-delivery to the same replica: the in-process guard knows it was answered.
+    expect((await post(t.bot, message)).status).toBe(200);
+    expect(seen).toHaveLength(1);
   });
 });
 

@@ -47,7 +47,7 @@ describe('dedup before dispatch', () => {
     expect(dispatched).toBe(1);
   });
 
-  it('a re-delivery while the first copy is still being handled is answered at once and not dispatched', async () => {
+  it('a re-delivery while the first copy is still being handled is answered 503 at once (WeCom tries again) and not dispatched', async () => {
     const app = makeApp();
     const router = new CallbackRouter({ app, deadlineMs: 2000 });
     const release = deferred();
@@ -59,9 +59,10 @@ describe('dedup before dispatch', () => {
     const message = textXml(app, 'slow');
     const first = post(router, callbackFor(app, message));
     const retry = await post(router, callbackFor(app, message));
-    expect(retry).toMatchObject({ status: 200, body: '' });
+    expect(retry).toMatchObject({ status: 503, body: 'in_progress' });
     release.resolve();
     expect((await first).status).toBe(200);
+    expect(await post(router, callbackFor(app, message))).toMatchObject({ status: 200, body: '' });
     expect(calls).toBe(1);
   });
 

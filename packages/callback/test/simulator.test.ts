@@ -69,7 +69,7 @@ describe('against the simulated WeCom', () => {
     release = deferred();
     const before = dispatched;
     const sent = sim.count('message/send');
-    const result = await driver(a, 'lisi').send(url(), 'slow', { redeliverAfterMs: 50, maxDeliveries: 3 });
+    const result = await driver(a, 'lisi').send(url(), 'slow', { redeliverAfterMs: 100, maxDeliveries: 3 });
     expect(result.status).toBe(200);
     expect(result.deliveries).toBeGreaterThanOrEqual(2);
     expect(dispatched - before).toBe(1);

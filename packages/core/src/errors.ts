@@ -27,7 +27,8 @@ export type RequestErrorCode =
   | 'body_already_parsed'
   | 'replayed_request'
   | 'request_timeout'
-  | 'overloaded';
+  | 'overloaded'
+  | 'in_progress';
 
 const REQUEST_STATUS: Record<RequestErrorCode, number> = {
   missing_parameter: 400,
@@ -42,6 +43,8 @@ const REQUEST_STATUS: Record<RequestErrorCode, number> = {
   replayed_request: 401,
   request_timeout: 408,
   overloaded: 503,
+  /** A re-delivery of a callback still being handled elsewhere: WeCom tries again later. */
+  in_progress: 503,
 };
 
 /** An inbound request that cannot be served; `status` is the HTTP answer. */

@@ -14,6 +14,7 @@ import {
   notifyListeners,
   reportError,
 } from './emitter.js';
+import { WeComRequestError } from './errors.js';
 import {
   createWebhookHandler,
   type InboundRequest,
@@ -127,8 +128,11 @@ export class InboundPipeline<A, D, M, P, C> {
     this.#dedup = new Deduper({
       store: init.store,
       ttlMs: init.options.dedupTtlMs,
+      // Held while the listeners race the deadline, lapsed before WeCom's re-delivery (~5 s).
+      leaseMs: init.options.deadlineMs + 500,
       prefix: 'dedup:',
       logger: init.logger,
+      now: init.options.now,
     });
     this.handler = createWebhookHandler({
       paths: init.paths,
@@ -223,14 +227,25 @@ export class InboundPipeline<A, D, M, P, C> {
       await notifyListeners(this.#emitter, this.#logger, 'denied', [hooks.deniedInfo(message, app)]);
       return undefined;
     }
-    if (key !== undefined && !(await this.#dedup.first(key))) {
+    if (key === undefined) return this.#dispatch(message, app, context);
+    const claim = await this.#dedup.claim(key);
+    if (claim === 'done') {
       this.#logger.info('duplicate callback acknowledged without dispatch', hooks.describe(message, app));
       await notifyListeners(this.#emitter, this.#logger, 'duplicate', [
         hooks.duplicateInfo(message, app, key),
       ]);
       return hooks.answerDuplicate?.(message, app);
     }
-    return this.#dispatch(message, app, context);
+    if (claim === 'in_progress') {
+      // Not a 200: should the copy being handled die with its process, WeCom's next try is handled.
+      this.#logger.info('re-delivery of a callback still being handled: 503, WeCom tries again', {
+        ...hooks.describe(message, app),
+      });
+      throw new WeComRequestError('in_progress', 'this callback is still being handled');
+    }
+    const outcome = await this.#dispatch(message, app, context);
+    await this.#dedup.complete(key);
+    return outcome;
   }
 
   async #dispatch(message: M, app: A, context: ReceiveContext): Promise<InboundOutcome<P>> {

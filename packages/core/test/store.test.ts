@@ -187,10 +187,10 @@ describe('Deduper', () => {
     expect(await dedup.first('m1')).toBe(true);
     expect(await dedup.first('m1')).toBe(false);
     expect(await dedup.first('m2')).toBe(true);
-    expect(await store.get('bot1:m1')).toBe('1');
+    expect(await store.get('bot1:m1')).toBe('done');
     expect(await new Deduper({ store, prefix: 'bot2:' }).first('m1')).toBe(true);
     expect(await new Deduper({ store }).first('m9')).toBe(true);
-    expect(await store.get('dedup:m9')).toBe('1');
+    expect(await store.get('dedup:m9')).toBe('done');
   });
 
   it('concurrent duplicates: exactly one is first', async () => {
@@ -201,7 +201,7 @@ describe('Deduper', () => {
 
   it('forgets after the TTL (default 5 minutes) and on forget()', async () => {
     const c = clock(0);
-    const dedup = new Deduper({ store: new MemoryStore({ now: c.now }) });
+    const dedup = new Deduper({ store: new MemoryStore({ now: c.now }), now: c.now });
     expect(await dedup.first('m')).toBe(true);
     c.advance(5 * 60_000 - 1);
     expect(await dedup.first('m')).toBe(false);
@@ -209,17 +209,18 @@ describe('Deduper', () => {
     expect(await dedup.first('m')).toBe(true);
     await dedup.forget('m');
     expect(await dedup.first('m')).toBe(true);
-    const short = new Deduper({ store: new MemoryStore({ now: c.now }), ttlMs: 10 });
+    const short = new Deduper({ store: new MemoryStore({ now: c.now }), ttlMs: 10, now: c.now });
     expect(await short.first('x')).toBe(true);
     c.advance(10);
     expect(await short.first('x')).toBe(true);
   });
 
-  it('fails open with a warning when the store throws', async () => {
+  it('fails open with a warning when the store throws, the in-process guard still refusing repeats', async () => {
     const { warnings, logger } = recordingLogger();
     const dedup = new Deduper({ store: failingStore, logger });
     expect(await dedup.first('m')).toBe(true);
-    expect(await dedup.first('m')).toBe(true);
+    expect(await dedup.first('m')).toBe(false); // this process remembers it
+    expect(await dedup.first('n')).toBe(true);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]![0]).toContain('fail-open');
     expect((warnings[0]![1] as { error: Error }).error.message).toBe('redis down');
@@ -229,8 +230,36 @@ describe('Deduper', () => {
     expect(await new Deduper({ store: failingStore }).first('m')).toBe(true);
   });
 
+  it('two phases: a claim holds for its lease, "done" for the TTL; a lapsed claim (its owner died) is claimed again', async () => {
+    const c = clock(0);
+    const store = new MemoryStore({ now: c.now });
+    const a = new Deduper({ store, now: c.now, leaseMs: 4500, ttlMs: 300_000 });
+    const b = new Deduper({ store, now: c.now, leaseMs: 4500, ttlMs: 300_000 });
+    expect(await a.claim('m')).toBe('claimed');
+    expect(await a.claim('m')).toBe('in_progress');
+    expect(await b.claim('m')).toBe('in_progress');
+    await a.complete('m');
+    expect(await b.claim('m')).toBe('done');
+    expect(await a.claim('m')).toBe('done');
+    // Replica A claims and dies; WeCom re-delivers about 5 s after it sent the callback.
+    expect(await a.claim('dead')).toBe('claimed');
+    c.advance(5000);
+    expect(await b.claim('dead')).toBe('claimed');
+    c.advance(300_000);
+    expect(await b.claim('m')).toBe('claimed');
+  });
+
+  it('the in-process guard is bounded', async () => {
+    const dedup = new Deduper({ store: failingStore, localEntries: 3 });
+    for (const id of ['a', 'b', 'c', 'd']) expect(await dedup.claim(id)).toBe('claimed');
+    // 'a' was pushed out of the guard: with the Store down it is claimed again (at-least-once).
+    expect(await dedup.claim('a')).toBe('claimed');
+    expect(await dedup.claim('d')).toBe('in_progress');
+  });
+
   it('validates its options at construction', () => {
     const store = new MemoryStore();
+    expect(() => new Deduper({ store, leaseMs: 0 })).toThrow(WeComConfigError);
     expect(() => new Deduper({ store, ttlMs: 0 })).toThrow(WeComConfigError);
     expect(() => new Deduper({ store, ttlMs: Number.NaN })).toThrow(WeComConfigError);
     expect(() => new Deduper({} as never)).toThrow(WeComConfigError);

@@ -54,6 +54,7 @@ export async function deliver(
   for (let i = 0; i < max; i++) {
     const request = build();
     nonce = request.nonce;
+    const startedAt = Date.now();
     try {
       last = await sendRequest(withSearch(url, request.search), {
         method: 'POST',
@@ -63,6 +64,9 @@ export async function deliver(
       });
       attempts.push({ status: last.status, nonce });
       if (last.status === 200) break;
+      // An answer that is not 200 (a 503 while the first copy is still handled, say) is retried on
+      // WeCom's schedule, not at once: the next attempt starts one wait after this one started.
+      if (i + 1 < max) await sleep(startedAt + waitMs - Date.now());
     } catch (error) {
       if (!(error instanceof HttpFailure)) throw error;
       if (error.kind === 'invalid_url') throw error;
@@ -98,4 +102,8 @@ export async function verifyUrl(
     echo: request.echo,
     headers: res.headers,
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
