@@ -293,7 +293,11 @@ describe.skipIf(!redis)('Redis killed under the fleet, then restarted on the sam
     expect(accepted('echo: down twice')).toBe(2);
     for (const [i, gateway] of gateways.entries()) {
       expect(
-        since(gateway, gwMarks[i]!, 'dedup store failed; handling the callback on this replica (at-least-once)'),
+        since(
+          gateway,
+          gwMarks[i]!,
+          'dedup store failed; handling the callback on this replica (at-least-once)',
+        ),
       ).toBeGreaterThan(0);
       expect(since(gateway, gwMarks[i]!, 'Redis store unavailable;')).toBe(1);
     }
@@ -322,7 +326,11 @@ describe.skipIf(!redis)('Redis killed under the fleet, then restarted on the sam
     expect(new Set(botOutcomes)).toEqual(new Set(['delivered']));
     for (const [i, replica] of bots.entries()) {
       expect(
-        since(replica, botMarks[i]!, 'dedup store failed; handling the callback on this replica (at-least-once)'),
+        since(
+          replica,
+          botMarks[i]!,
+          'dedup store failed; handling the callback on this replica (at-least-once)',
+        ),
       ).toBeGreaterThan(0);
       expect(since(replica, botMarks[i]!, 'Redis store unavailable;')).toBe(1);
     }
