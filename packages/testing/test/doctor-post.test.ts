@@ -1,0 +1,163 @@
+/**
+ * `wecom-sim doctor` (a child process) against the real SDK: a WeComBot and a CallbackRouter on
+ * node:http via toNodeListener, and behind a real Express. The testing package does not depend on
+ * the bot, callback or Express packages (they depend on it), so they are imported by relative path
+ * from the workspace, like the adapters' suites share their test plumbing.
+ */
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { silentLogger, toNodeListener } from '@maven/wecom-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WeComBot } from '../../bot/src/index.ts';
+import { CallbackRouter } from '../../callback/src/index.ts';
+import { type CliRun, runCliAll } from './fixtures/run-cli.js';
+import { OTHER, SET_A } from './vectors.js';
+
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+interface ExpressApp extends RequestListener {
+  use(...handlers: Array<Middleware | RequestListener>): ExpressApp;
+}
+interface ExpressModule {
+  (): ExpressApp;
+  urlencoded(options: { extended: boolean; type: () => boolean }): Middleware;
+}
+// Express as the Express adapter's tests install it.
+const express = createRequire(new URL('../../express/package.json', import.meta.url))(
+  'express',
+) as ExpressModule;
+
+const KEYS = { token: SET_A.token, encodingAESKey: SET_A.encodingAESKey };
+const CORP = SET_A.corpId;
+const AGENT = 1000002;
+
+const servers: Array<{ close(): void; closeAllConnections(): void }> = [];
+async function listen(listener: RequestListener): Promise<string> {
+  const server = createServer(listener);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const bot = new WeComBot({ ...KEYS, path: '/wecom/bot', logger: silentLogger });
+const received: string[] = [];
+bot.on('text', async (message, ctx) => {
+  received.push(message.text);
+  await ctx.reply('pong');
+});
+const router = new CallbackRouter({
+  app: { corpId: CORP, corpSecret: 'doctor-secret-1', agentId: AGENT, ...KEYS },
+  path: '/wecom/callback',
+  logger: silentLogger,
+});
+
+let botUrl = '';
+let appUrl = '';
+let expressBase = '';
+let parserBase = '';
+let proxyBase = '';
+
+beforeAll(async () => {
+  botUrl = `${await listen(toNodeListener(bot))}/wecom/bot`;
+  appUrl = `${await listen(toNodeListener(router))}/wecom/callback`;
+  expressBase = await listen(express().use(toNodeListener(bot)));
+  // A global parser for every content type, mounted before the SDK: the raw body is gone, and
+  // what it left ({ '{"encrypt":…}': '' }) holds no envelope.
+  parserBase = await listen(
+    express()
+      .use(express.urlencoded({ extended: false, type: () => true }))
+      .use(toNodeListener(bot)),
+  );
+  // What a misrouted nginx or a WAF answers: its own HTML page, whatever the request.
+  proxyBase = await listen((_req, res) => {
+    res
+      .writeHead(403, { 'content-type': 'text/html' })
+      .end('<html><head><title>403 Forbidden</title></head><body><center>nginx</center></body></html>');
+  });
+});
+
+afterAll(async () => {
+  await bot.close();
+  await router.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
+
+const doctor = (
+  url: string,
+  keys: { token: string; encodingAESKey: string } = KEYS,
+  extra: string[] = [],
+) => [
+  'doctor',
+  '--url',
+  url,
+  '--token',
+  keys.token,
+  '--key',
+  keys.encodingAESKey,
+  // Generous: a busy machine must not turn a slow answer into a timeout.
+  '--timeout',
+  '10000',
+  '--post-timeout',
+  '10000',
+  ...extra,
+];
+const app = ['--mode', 'app', '--corp-id', CORP, '--agent-id', String(AGENT)];
+
+function postLine(run: CliRun): string {
+  return run.stdout.split('\n').find((line) => line.includes('POST text message')) ?? '';
+}
+
+describe('wecom-sim doctor: a signed, encrypted POST after the GET, against the real SDK', () => {
+  it('passes (exit 0) against a correct WeComBot and a correct CallbackRouter; the bot got the message', async () => {
+    const [botRun, appRun] = (await runCliAll([doctor(botUrl), doctor(appUrl, KEYS, app)])) as [
+      CliRun,
+      CliRun,
+    ];
+    expect(botRun.code, botRun.stdout + botRun.stderr).toBe(0);
+    expect(botRun.stdout).toContain('✓ GET  URL verification [ok]');
+    expect(postLine(botRun)).toContain('✓ POST text message [ok]');
+    expect(postLine(botRun)).toContain('valid encrypted passive reply');
+    expect(received).toContain('wecom-sim doctor: test message');
+    expect(appRun.code, appRun.stdout + appRun.stderr).toBe(0);
+    expect(postLine(appRun)).toContain(`✓ POST text message to ${CORP}/${AGENT} [ok]`);
+  }, 120_000);
+
+  it('names the cause of each failing POST and exits 1 (Token, EncodingAESKey, CorpID, path, body parser, proxy)', async () => {
+    const table: Array<[string, string[], string, RegExp]> = [
+      ['wrong token', doctor(botUrl, { ...KEYS, token: OTHER.token }), 'token_mismatch', /Token differs/],
+      [
+        'wrong key',
+        doctor(botUrl, { ...KEYS, encodingAESKey: OTHER.encodingAESKey }),
+        'key_mismatch',
+        /EncodingAESKey differs/,
+      ],
+      [
+        'wrong corpId',
+        doctor(appUrl, KEYS, ['--mode', 'app', '--corp-id', 'wwsomeothercorp', '--agent-id', String(AGENT)]),
+        'receive_id_mismatch',
+        /receiveId/,
+      ],
+      ['wrong path (Express 404 page)', doctor(`${expressBase}/wecom/bto`), 'not_found', /at this path/],
+      ['a body parser ate the body', doctor(`${parserBase}/wecom/bot`), 'body_parser', /body parser/],
+      ['a reverse proxy answers HTML', doctor(`${proxyBase}/wecom/bot`), 'html', /HTML page/],
+    ];
+    const runs = await runCliAll(table.map(([, argv]) => argv));
+    runs.forEach((run, i) => {
+      const [name, , code, cause] = table[i]!;
+      const line = postLine(run);
+      expect(run.code, `${name}: ${run.stdout}${run.stderr}`).toBe(1);
+      expect(line, `${name}: ${run.stdout}`).toContain(`✗ POST text message`);
+      expect(line, `${name}: ${run.stdout}`).toContain(`[${code}]`);
+      expect(line, name).toMatch(cause);
+      expect(run.stdout, name).not.toContain(OTHER.encodingAESKey);
+      expect(run.stdout, name).not.toContain(SET_A.encodingAESKey);
+    });
+    // The wrong path is said to be the path, not a proxy, though Express answers it with HTML.
+    expect(runs[3]!.stdout).not.toContain('[html]');
+    // The parser only breaks the POST: the GET still passes there.
+    expect(runs[4]!.stdout).toContain('✓ GET  URL verification [ok]');
+  }, 180_000);
+});
