@@ -182,7 +182,7 @@ describe('wecom-sim send: a non-2xx answer is printed with its body and a hint',
     server = createServer(toNodeListener(bot));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const [wrongToken, wrongPath]: CliRun[] = await Promise.all([
+    const [wrongToken, wrongPath] = (await Promise.all([
       runCli([
         'send',
         '--url',
@@ -207,7 +207,7 @@ describe('wecom-sim send: a non-2xx answer is printed with its body and a hint',
         '--wait',
         '0',
       ]),
-    ]);
+    ])) as [CliRun, CliRun];
     expect(wrongToken.code).toBe(1);
     expect(wrongToken.stdout).toContain('← HTTP 401 after 1 delivery');
     expect(wrongToken.stdout).toContain('body: signature_mismatch');

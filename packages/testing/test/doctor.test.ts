@@ -182,7 +182,7 @@ describe('wecom-sim doctor (child process against real servers)', () => {
     ];
     const table: Array<[string[], DiagnosisCode]> = [
       [args(`${base}/ok`), 'ok'],
-      [[...args(`${base}/app`), '--mode', 'app', '--corp-id', SET_A.corpId], 'ok'],
+      [[...args(`${base}/app`), '--mode', 'app', '--corp-id', SET_A.corpId, '--agent-id', '218'], 'ok'],
       [args(`${base}/bom`), 'bom'],
       [args(`${base}/wrong-key`), 'rejected'],
       [args(`${base}/ok`, SET_A.encodingAESKey.slice(1)), 'key_length'],

@@ -86,8 +86,11 @@ export async function doctorCommand(argv: string[], io: Output, env: Env = {}): 
     const corpId = withEnv(values['corp-id'], env, ['WECOM_CORP_ID']);
     if (targets.length === 0 || values['corp-id'] !== undefined) {
       if (corpId === undefined)
-        throw new UsageError('--corp-id is required with --mode app (it is the receiveId), or give --app');
-      const agentId = withEnv(values['agent-id'], env, ['WECOM_AGENT_ID']) ?? '0';
+        throw new UsageError(
+          '--corp-id is required with --mode app (it is the receiveId; or set WECOM_CORP_ID), or give --app',
+        );
+      // WeCom always sends the AgentID, and a router matches on it.
+      const agentId = required('agent-id', withEnv(values['agent-id'], env, ['WECOM_AGENT_ID']));
       intOption('agent-id', agentId, 0);
       targets.unshift({ ...keys, corpId, agentId });
     }
