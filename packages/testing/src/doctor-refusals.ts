@@ -57,14 +57,11 @@ export function refusalCodeOf(body: string): string | undefined {
   return /^[a-z][a-z0-9_]{2,40}$/.test(word) ? word : undefined;
 }
 
+/** An HTML page, by its content type or its first tag (an app's XML reply starts with `<xml>`). */
 export function isHtml(contentType: string | undefined, body: string): boolean {
-  return (
-    /text\/html/i.test(contentType ?? '') ||
-    body
-      .replace(/^\uFEFF/, '')
-      .trimStart()
-      .startsWith('<')
-  );
+  if (/text\/html/i.test(contentType ?? '')) return true;
+  const start = body.replace(/^\uFEFF/, '').trimStart();
+  return start.startsWith('<') && !/^<(\?xml|xml[\s>])/.test(start);
 }
 
 const RECEIVE_ID = {

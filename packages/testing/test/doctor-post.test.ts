@@ -11,6 +11,8 @@ import { silentLogger, toNodeListener } from '@maven/wecom-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeComBot } from '../../bot/src/index.ts';
 import { CallbackRouter } from '../../callback/src/index.ts';
+import { createCodec } from '../src/codec.js';
+import { buildBotCallback, type CallbackProbe, type DiagnosisCode, diagnoseCallback } from '../src/index.js';
 import { type CliRun, runCliAll } from './fixtures/run-cli.js';
 import { OTHER, SET_A } from './vectors.js';
 
@@ -50,9 +52,20 @@ const router = new CallbackRouter({
   path: '/wecom/callback',
   logger: silentLogger,
 });
+// Two apps of two corps on one URL, each with its own Token and key.
+const SECOND = { corpId: 'wwsecondcorp0001', agentId: 1000003, ...OTHER };
+const shared = new CallbackRouter({
+  apps: [
+    { name: 'first', corpId: CORP, corpSecret: 'doctor-secret-1', agentId: AGENT, ...KEYS },
+    { name: 'second', corpSecret: 'doctor-secret-2', ...SECOND },
+  ],
+  path: '/wecom/callback',
+  logger: silentLogger,
+});
 
 let botUrl = '';
 let appUrl = '';
+let sharedUrl = '';
 let expressBase = '';
 let parserBase = '';
 let proxyBase = '';
@@ -60,6 +73,7 @@ let proxyBase = '';
 beforeAll(async () => {
   botUrl = `${await listen(toNodeListener(bot))}/wecom/bot`;
   appUrl = `${await listen(toNodeListener(router))}/wecom/callback`;
+  sharedUrl = `${await listen(toNodeListener(shared))}/wecom/callback`;
   expressBase = await listen(express().use(toNodeListener(bot)));
   // A global parser for every content type, mounted before the SDK: the raw body is gone, and
   // what it left ({ '{"encrypt":…}': '' }) holds no envelope.
@@ -79,6 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bot.close();
   await router.close();
+  await shared.close();
   for (const s of servers) {
     s.closeAllConnections();
     s.close();
@@ -160,4 +175,73 @@ describe('wecom-sim doctor: a signed, encrypted POST after the GET, against the 
     // The parser only breaks the POST: the GET still passes there.
     expect(runs[4]!.stdout).toContain('✓ GET  URL verification [ok]');
   }, 180_000);
+
+  it('app mode with several --app: one POST per app, each judged on its own', async () => {
+    const second = `${SECOND.corpId}:${SECOND.agentId}:${SECOND.token}:${SECOND.encodingAESKey}`;
+    const wrongAgent = `${SECOND.corpId}:1000099:${SECOND.token}:${SECOND.encodingAESKey}`;
+    const [both, oneWrong] = (await runCliAll([
+      doctor(sharedUrl, KEYS, ['--app', `${CORP}:${AGENT}`, '--app', second]),
+      doctor(sharedUrl, KEYS, ['--app', `${CORP}:${AGENT}`, '--app', wrongAgent]),
+    ])) as [CliRun, CliRun];
+    expect(both.code, both.stdout + both.stderr).toBe(0);
+    expect(both.stdout).toContain(`✓ POST text message to ${CORP}/${AGENT} [ok]`);
+    expect(both.stdout).toContain(`✓ POST text message to ${SECOND.corpId}/${SECOND.agentId} [ok]`);
+    expect(oneWrong.code).toBe(1);
+    expect(oneWrong.stdout).toContain(`✓ POST text message to ${CORP}/${AGENT} [ok]`);
+    expect(oneWrong.stdout).toContain(`✗ POST text message to ${SECOND.corpId}/1000099 [no_matching_app]`);
+    expect(oneWrong.stdout).toContain('CorpID (ToUserName) or AgentID');
+    expect(oneWrong.stdout).not.toContain(SECOND.encodingAESKey);
+  }, 120_000);
+});
+
+describe('diagnoseCallback (pure): what a 200 answer must be', () => {
+  const nonce = '1372623149';
+  const probe = (body: string, extra: Partial<CallbackProbe> = {}): CallbackProbe => ({
+    mode: 'bot',
+    ...KEYS,
+    receiveId: '',
+    nonce,
+    timeoutMs: 5000,
+    status: 200,
+    body,
+    ...extra,
+  });
+  const reply = (keys: { token: string; encodingAESKey: string }, receiveId: string, replyNonce = nonce) => {
+    const built = buildBotCallback({ ...keys, receiveId, nonce: replyNonce, message: { msgtype: 'text' } });
+    return JSON.stringify({
+      encrypt: built.encrypt,
+      msgsignature: built.signature,
+      timestamp: Number(built.timestamp),
+      nonce: built.nonce,
+    });
+  };
+  const appReply = (corpId: string) => {
+    const codec = createCodec({ ...KEYS, receiveId: corpId });
+    const encrypt = codec.encrypt('<xml><MsgType>text</MsgType></xml>');
+    const signature = codec.signature('1', 'n1', encrypt);
+    return `<xml><Encrypt><![CDATA[${encrypt}]]></Encrypt><MsgSignature>${signature}</MsgSignature><TimeStamp>1</TimeStamp><Nonce>n1</Nonce></xml>`;
+  };
+  const cases: Array<[string, CallbackProbe, DiagnosisCode]> = [
+    ['empty 200', probe(''), 'ok'],
+    ['a valid encrypted reply', probe(reply(KEYS, '')), 'ok'],
+    ['a plain JSON reply', probe('{"msgtype":"text","text":{"content":"hi"}}'), 'bad_reply'],
+    ['signed with another Token', probe(reply({ ...KEYS, token: OTHER.token }, '')), 'bad_reply'],
+    ['another receiveId in the frame', probe(reply(KEYS, 'wwx')), 'bad_reply'],
+    ['another nonce', probe(reply(KEYS, '', '999')), 'bad_reply'],
+    ['"ok" text', probe('ok'), 'bad_reply'],
+    ['app: success', probe('success', { mode: 'app', receiveId: CORP }), 'ok'],
+    ['app: a valid XML reply', probe(appReply(CORP), { mode: 'app', receiveId: CORP }), 'ok'],
+    ['app: another CorpID', probe(appReply('wwother'), { mode: 'app', receiveId: CORP }), 'bad_reply'],
+    ['401 signature_mismatch', probe('signature_mismatch', { status: 401 }), 'token_mismatch'],
+    ['500 body_already_parsed', probe('body_already_parsed', { status: 500 }), 'body_parser'],
+    ['404 HTML page', probe('<!DOCTYPE html><pre>Cannot POST /x</pre>', { status: 404 }), 'not_found'],
+    ['502 proxy page', probe('<html>502 Bad Gateway</html>', { status: 502 }), 'html'],
+    ['no answer', { ...probe(''), error: { kind: 'timeout', message: 'x' } }, 'timeout'],
+  ];
+  it.each(cases)('%s', (_name, input, code) => {
+    const d = diagnoseCallback(input);
+    expect(d.code).toBe(code);
+    expect(d.ok).toBe(code === 'ok');
+    expect(d.message).not.toContain(KEYS.encodingAESKey);
+  });
 });
