@@ -208,6 +208,16 @@ export function explainRefusal(
   if (known !== undefined) return known;
   if (status === 404) return notFound(status, context);
   if (status === 405) return methodNotAllowed(status, context);
+  // Express' error page for a parser that choked on the body (express.json() given XML).
+  if (status === 400 && /SyntaxError|entity\.parse\.failed|body-parser/.test(body)) {
+    return {
+      ok: false,
+      code: 'body_parser',
+      suspect: 'body_parser',
+      message: `a body parser in front of the webhook failed to parse the ${context.mode === 'app' ? 'XML' : 'JSON'} body (HTTP 400 error page)`,
+      hint: 'a parser mounted for every content type (e.g. express.json({ type: "*/*" })) got a body it cannot read: mount the WeCom handler before it, or limit the parser to its own routes and types',
+    };
+  }
   if (isHtml(contentType, body)) {
     return {
       ok: false,

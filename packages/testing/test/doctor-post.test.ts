@@ -22,6 +22,7 @@ interface ExpressApp extends RequestListener {
 }
 interface ExpressModule {
   (): ExpressApp;
+  json(options: { type: () => boolean }): Middleware;
   urlencoded(options: { extended: boolean; type: () => boolean }): Middleware;
 }
 // Express as the Express adapter's tests install it.
@@ -69,6 +70,7 @@ let sharedUrl = '';
 let expressBase = '';
 let parserBase = '';
 let proxyBase = '';
+let jsonBase = '';
 
 beforeAll(async () => {
   botUrl = `${await listen(toNodeListener(bot))}/wecom/bot`;
@@ -81,6 +83,13 @@ beforeAll(async () => {
     express()
       .use(express.urlencoded({ extended: false, type: () => true }))
       .use(toNodeListener(bot)),
+  );
+  // A JSON parser for every content type before an app router: it chokes on the XML body and
+  // Express answers its HTML error page.
+  jsonBase = await listen(
+    express()
+      .use(express.json({ type: () => true }))
+      .use(toNodeListener(router)),
   );
   // What a misrouted nginx or a WAF answers: its own HTML page, whatever the request.
   proxyBase = await listen((_req, res) => {
@@ -158,6 +167,12 @@ describe('wecom-sim doctor: a signed, encrypted POST after the GET, against the 
       ['wrong path (Express 404 page)', doctor(`${expressBase}/wecom/bto`), 'not_found', /at this path/],
       ['a body parser ate the body', doctor(`${parserBase}/wecom/bot`), 'body_parser', /body parser/],
       ['a reverse proxy answers HTML', doctor(`${proxyBase}/wecom/bot`), 'html', /HTML page/],
+      [
+        'express.json() for every type before an XML app',
+        doctor(`${jsonBase}/wecom/callback`, KEYS, app),
+        'body_parser',
+        /body parser/,
+      ],
     ];
     const runs = await runCliAll(table.map(([, argv]) => argv));
     runs.forEach((run, i) => {

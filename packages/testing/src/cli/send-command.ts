@@ -106,6 +106,8 @@ export async function sendCommand(argv: string[], io: Output, env: Env = {}): Pr
     throw new UsageError('--chat-type must be "single" or "group"');
   if (chatType === 'single' && values['chat-id'] !== undefined)
     throw new UsageError('--chat-id is for --chat-type group');
+  if (mode === 'app' && values.image !== undefined && !/^https?:\/\//.test(values.image))
+    throw new UsageError('--image in app mode is the PicUrl: give an http(s) URL');
   if (mode === 'app' && (chatType !== undefined || values['chat-id'] !== undefined))
     throw new UsageError('--chat-type and --chat-id are for bot mode (app callbacks have no group chats)');
   const delivery = {
