@@ -6,7 +6,7 @@ import { buildAppVerification, buildBotVerification } from './builders.js';
 import { explainRefusal, type RefusalCode, type Suspect } from './doctor-refusals.js';
 import { HttpFailure, sendRequest, withSearch } from './http-client.js';
 
-/** WeCom's answer limit for the verification GET (PROTOCOL.md §2.1). */
+/** WeCom's answer limit for the verification GET (docs/protocol.md §2.1). */
 export const WECOM_VERIFY_TIMEOUT_MS = 1000;
 
 export type DiagnosisCode =

@@ -111,6 +111,7 @@ describe('wecom-sim doctor (child process against real servers)', () => {
         (plain) => {
           const body: Record<string, string> = {
             '/ok': plain,
+            '/get-ok': plain,
             '/app': plain,
             '/quoted': JSON.stringify(plain),
             '/bom': `\uFEFF${plain}`,
@@ -184,6 +185,9 @@ describe('wecom-sim doctor (child process against real servers)', () => {
       [args(`${base}/ok`), 'ok'],
       [[...args(`${base}/app`), '--mode', 'app', '--corp-id', SET_A.corpId, '--agent-id', '218'], 'ok'],
       [args(`${base}/bom`), 'bom'],
+      // The GET alone passes here (this server refuses every POST).
+      [[...args(`${base}/get-ok`), '--get-only'], 'ok'],
+      [args(`${base}/get-ok`), 'rejected'],
       [args(`${base}/wrong-key`), 'rejected'],
       [args(`${base}/ok`, SET_A.encodingAESKey.slice(1)), 'key_length'],
     ];

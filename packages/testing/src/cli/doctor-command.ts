@@ -27,12 +27,12 @@ import {
 
 export const DOCTOR_USAGE = `wecom-sim doctor --url URL --token TOKEN --key ENCODING_AES_KEY [--mode bot|app]
                  [--corp-id ID --agent-id N] [--app CORPID:AGENTID[:TOKEN:KEY] ...] [--receive-id ID]
-                 [--timeout MS] [--post-timeout MS]
+                 [--timeout MS] [--post-timeout MS] [--get-only]
   Checks a callback URL the way WeCom uses it: the URL-verification GET the console sends, then a
   signed, encrypted text message (one per --app in app mode) answered like WeCom requires (HTTP 200,
   empty or a valid encrypted reply). Each failure names the setting that is wrong (Token,
   EncodingAESKey, CorpID/receiveId, path, body parser, reverse proxy). Exit code 0 when all pass.
-  The test message reaches the server's listeners like a real one.
+  The test message reaches the server's listeners like a real one (--get-only skips it).
   --app            app mode, several apps on one URL; TOKEN:KEY default to --token/--key
   --receive-id     bot mode: the receiveId in the frames (default '' like WeCom)
   --timeout        GET wait, default ${WECOM_VERIFY_TIMEOUT_MS} (WeCom's limit)
@@ -75,6 +75,7 @@ export async function doctorCommand(argv: string[], io: Output, env: Env = {}): 
       'receive-id': { type: 'string' },
       timeout: { type: 'string' },
       'post-timeout': { type: 'string' },
+      'get-only': { type: 'boolean' },
     },
   });
   const url = required('url', values.url);
@@ -118,6 +119,7 @@ export async function doctorCommand(argv: string[], io: Output, env: Env = {}): 
   // A key of the wrong format fails every check the same way: one line says it.
   if (verification.code === 'key_length' || verification.code === 'key_alphabet') return 1;
   let ok = verification.ok;
+  if (values['get-only'] === true) return ok ? 0 : 1;
   for (const target of targets) {
     const probe = await probeCallback({
       url,
