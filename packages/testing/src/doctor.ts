@@ -3,6 +3,7 @@
  * 「回调地址请求不通过」 would be shown. The diagnosis is a pure function of what came back.
  */
 import { buildAppVerification, buildBotVerification } from './builders.js';
+import { explainRefusal, type RefusalCode, type Suspect } from './doctor-refusals.js';
 import { HttpFailure, sendRequest, withSearch } from './http-client.js';
 
 /** WeCom's answer limit for the verification GET (docs/protocol.md §2.1). */
@@ -15,16 +16,15 @@ export type DiagnosisCode =
   | 'invalid_url'
   | 'unreachable'
   | 'timeout'
-  | 'http_status'
-  | 'rejected'
-  | 'html'
+  | RefusalCode
   | 'empty_body'
   | 'bom'
   | 'quoted'
   | 'whitespace'
   | 'ciphertext_echoed'
   | 'wrapped'
-  | 'wrong_plaintext';
+  | 'wrong_plaintext'
+  | 'bad_reply';
 
 export interface Diagnosis {
   ok: boolean;
@@ -33,6 +33,8 @@ export interface Diagnosis {
   message: string;
   /** What usually causes it / how to fix it. */
   hint?: string;
+  /** The setting it points at (Token, EncodingAESKey, receiveId, path, body parser, proxy…). */
+  suspect?: Suspect;
 }
 
 /** What one verification attempt produced; everything but `echo` is optional. */
@@ -50,6 +52,8 @@ export interface VerificationProbe {
   contentType?: string;
   /** The raw answer (bytes keep a BOM visible). */
   body?: string | Uint8Array;
+  /** Which webhook kind was probed (words the hints). Default `bot`. */
+  mode?: 'bot' | 'app';
 }
 
 const BOM = '\uFEFF';
@@ -81,16 +85,6 @@ function text(body: string | Uint8Array | undefined): string {
   return typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
 }
 
-function isHtml(contentType: string | undefined, body: string): boolean {
-  return (
-    /text\/html/i.test(contentType ?? '') ||
-    body
-      .replace(/^\uFEFF/, '')
-      .trimStart()
-      .startsWith('<')
-  );
-}
-
 /** Explains a verification result the way a human would debug 「回调地址请求不通过」. */
 export function diagnoseVerification(result: VerificationProbe): Diagnosis {
   if (result.encodingAESKey !== undefined) {
@@ -108,15 +102,11 @@ export function diagnoseVerification(result: VerificationProbe): Diagnosis {
       message: 'OK: the URL answered the verification exactly as WeCom expects',
     };
   }
-  if (isHtml(result.contentType, body)) {
-    return {
-      ok: false,
-      code: 'html',
-      message: `the answer is an HTML page (HTTP ${status}${result.contentType ? `, ${result.contentType.split(';')[0]}` : ''}), not the plaintext`,
-      hint: 'a reverse proxy, gateway error page, WAF or login/SSO page answered instead of the webhook; check the proxy routes this path to the app without authentication',
-    };
-  }
-  if (status !== 200) return httpStatus(status);
+  const refused = explainRefusal(status, body, result.contentType, {
+    method: 'GET',
+    mode: result.mode ?? 'bot',
+  });
+  if (refused !== undefined) return refused;
   if (body.length === 0) {
     return {
       ok: false,
@@ -202,32 +192,6 @@ function transport(result: VerificationProbe): Diagnosis {
   };
 }
 
-function httpStatus(status: number): Diagnosis {
-  if (status === 400 || status === 401 || status === 403) {
-    return {
-      ok: false,
-      code: 'rejected',
-      message: `the server refused the verification (HTTP ${status})`,
-      hint: 'its own signature or decryption check failed: the Token or EncodingAESKey configured on the server differ from the ones given here (or from the console), or the CorpID/receiveId is wrong',
-    };
-  }
-  const hints: Record<number, string> = {
-    404: 'nothing is mounted at this path for GET: check the path and that GET is routed to the webhook',
-    405: 'the route accepts only POST: WeCom verifies the URL with a GET',
-  };
-  let hint = hints[status];
-  if (hint === undefined && status >= 300 && status < 400)
-    hint = 'WeCom does not follow redirects: configure the final URL (https, trailing slash)';
-  if (hint === undefined && status >= 500)
-    hint = 'the server failed while handling the GET: check its logs (missing configuration?)';
-  return {
-    ok: false,
-    code: 'http_status',
-    message: `HTTP ${status} instead of 200`,
-    ...(hint === undefined ? {} : { hint }),
-  };
-}
-
 export interface ProbeOptions {
   url: string;
   token: string;
@@ -257,6 +221,7 @@ export async function probeVerification(options: ProbeOptions): Promise<Verifica
     echostr: request.echostr,
     encodingAESKey: options.encodingAESKey,
     timeoutMs,
+    mode: options.mode,
   };
   let target: string;
   try {

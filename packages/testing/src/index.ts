@@ -48,6 +48,14 @@ export {
   type VerificationProbe,
   WECOM_VERIFY_TIMEOUT_MS,
 } from './doctor.js';
+export {
+  type CallbackProbe,
+  type CallbackProbeOptions,
+  DOCTOR_TEXT,
+  diagnoseCallback,
+  probeCallback,
+} from './doctor-callback.js';
+export type { RefusalCode, Suspect } from './doctor-refusals.js';
 export { HttpFailure, type HttpResponse, sendRequest } from './http-client.js';
 export { mask } from './mask.js';
 export {

@@ -21,7 +21,26 @@ describe('diagnoseVerification (pure)', () => {
     ['timeout', { echo: ECHO, error: { kind: 'timeout', message: 'x' } }, 'timeout'],
     ['refused', { echo: ECHO, error: { kind: 'unreachable', message: 'ECONNREFUSED' } }, 'unreachable'],
     ['bad URL', { echo: ECHO, error: { kind: 'invalid_url', message: 'x' } }, 'invalid_url'],
-    ['404', { echo: ECHO, status: 404, body: 'not found' }, 'http_status'],
+    ['404', { echo: ECHO, status: 404, body: 'not found' }, 'not_found'],
+    [
+      'an HTML 404 page is the path, not a proxy',
+      { echo: ECHO, status: 404, body: '<!DOCTYPE html><pre>Cannot GET /x</pre>', contentType: 'text/html' },
+      'not_found',
+    ],
+    ['405', { echo: ECHO, status: 405, body: '' }, 'method_not_allowed'],
+    ['SDK: signature_mismatch', { echo: ECHO, status: 401, body: 'signature_mismatch' }, 'token_mismatch'],
+    ['SDK: invalid_buffer', { echo: ECHO, status: 400, body: 'invalid_buffer' }, 'key_mismatch'],
+    [
+      'SDK: receive_id_mismatch',
+      { echo: ECHO, status: 400, body: 'receive_id_mismatch', mode: 'app' },
+      'receive_id_mismatch',
+    ],
+    ['SDK: missing_parameter', { echo: ECHO, status: 400, body: 'missing_parameter' }, 'query_lost'],
+    [
+      'SDK: timestamp_out_of_window',
+      { echo: ECHO, status: 401, body: 'timestamp_out_of_window' },
+      'clock_skew',
+    ],
     ['500', { echo: ECHO, status: 500, body: '' }, 'http_status'],
     ['401 from the server', { echo: ECHO, status: 401, body: 'bad signature' }, 'rejected'],
     ['403 from the server', { echo: ECHO, status: 403, body: '' }, 'rejected'],
@@ -72,6 +91,11 @@ describe('wecom-sim doctor (child process against real servers)', () => {
         echostr: q.get('echostr'),
       };
       const path = url.pathname;
+      // The doctor's callback POST: acknowledged where the GET is answered right.
+      if (req.method === 'POST') {
+        req.resume();
+        return void res.writeHead(path === '/ok' || path === '/app' ? 200 : 401).end();
+      }
       if (path === '/hang') return;
       if (path === '/404') return void res.writeHead(404).end('Not Found');
       if (path === '/login') {
@@ -87,6 +111,7 @@ describe('wecom-sim doctor (child process against real servers)', () => {
         (plain) => {
           const body: Record<string, string> = {
             '/ok': plain,
+            '/get-ok': plain,
             '/app': plain,
             '/quoted': JSON.stringify(plain),
             '/bom': `\uFEFF${plain}`,
@@ -120,7 +145,7 @@ describe('wecom-sim doctor (child process against real servers)', () => {
     [`${base}/newline`, 'bot', 'whitespace'],
     [`${base}/login`, 'bot', 'html'],
     [`${base}/gateway`, 'bot', 'html'],
-    [`${base}/404`, 'bot', 'http_status'],
+    [`${base}/404`, 'bot', 'not_found'],
     [`${base}/wrong-key`, 'bot', 'rejected'],
     [`${base}/undecrypted`, 'bot', 'ciphertext_echoed'],
     [`${base}/other`, 'bot', 'wrong_plaintext'],
@@ -158,8 +183,11 @@ describe('wecom-sim doctor (child process against real servers)', () => {
     ];
     const table: Array<[string[], DiagnosisCode]> = [
       [args(`${base}/ok`), 'ok'],
-      [[...args(`${base}/app`), '--mode', 'app', '--corp-id', SET_A.corpId], 'ok'],
+      [[...args(`${base}/app`), '--mode', 'app', '--corp-id', SET_A.corpId, '--agent-id', '218'], 'ok'],
       [args(`${base}/bom`), 'bom'],
+      // The GET alone passes here (this server refuses every POST).
+      [[...args(`${base}/get-ok`), '--get-only'], 'ok'],
+      [args(`${base}/get-ok`), 'rejected'],
       [args(`${base}/wrong-key`), 'rejected'],
       [args(`${base}/ok`, SET_A.encodingAESKey.slice(1)), 'key_length'],
     ];

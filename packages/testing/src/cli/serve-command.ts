@@ -2,11 +2,31 @@
 import { parseArgs } from 'node:util';
 import { mask } from '../mask.js';
 import type { SimAppOptions } from '../sim/apps.js';
+import type { RecordedCall } from '../sim/recorder.js';
 import { startWeComSimulator } from '../sim/simulator.js';
-import { intOption, type Output, UsageError } from './output.js';
+import { type Env, intOption, type Output, UsageError, withEnv } from './output.js';
 
 export const SERVE_USAGE = `wecom-sim serve [--port N] [--host H] [--app corpId:secret:agentId[:name] ...] [--token-ttl S] [--quiet]
-  Starts the simulated WeCom API (gettoken, message/send, media, aibot/response…) and prints its URL.`;
+  Starts the simulated WeCom API (gettoken, message/send, media, aibot/response…) and prints its URL,
+  then one line per API call naming the app whose access_token made it.
+  --app    default: one app from $WECOM_CORP_ID, $WECOM_CORP_SECRET and $WECOM_AGENT_ID when all are set
+  --port   default: $WECOM_SIM_PORT, else a free port`;
+
+/** The app the environment describes (the variables the SDK's examples read), when all are set. */
+function appFromEnv(env: Env): SimAppOptions[] {
+  const corpId = withEnv(undefined, env, ['WECOM_CORP_ID']);
+  const corpSecret = withEnv(undefined, env, ['WECOM_CORP_SECRET']);
+  const agentId = withEnv(undefined, env, ['WECOM_AGENT_ID']);
+  if (corpId === undefined || corpSecret === undefined || agentId === undefined) return [];
+  return [parseAppSpec(`${corpId}:${corpSecret}:${agentId}`, 0)];
+}
+
+/** Who made an API call: the app of its access_token, or why none was found. */
+function caller(call: RecordedCall): string {
+  if (call.app !== undefined) return ` app ${call.app}`;
+  if (call.key === 'media' || call.key === 'aibot/response' || call.key === 'gettoken') return '';
+  return call.query.access_token === undefined ? ' (no access_token)' : ' (unknown access_token)';
+}
 
 export function parseAppSpec(spec: string, index: number): SimAppOptions {
   const parts = spec.split(':');
@@ -18,7 +38,12 @@ export function parseAppSpec(spec: string, index: number): SimAppOptions {
   return { corpId, corpSecret, agentId: Number(agentId), name: name ?? `app${index + 1}` };
 }
 
-export async function serveCommand(argv: string[], io: Output, signal: AbortSignal): Promise<number> {
+export async function serveCommand(
+  argv: string[],
+  io: Output,
+  signal: AbortSignal,
+  env: Env = {},
+): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -30,9 +55,9 @@ export async function serveCommand(argv: string[], io: Output, signal: AbortSign
       quiet: { type: 'boolean' },
     },
   });
-  const apps = (values.app ?? []).map(parseAppSpec);
+  const apps = values.app === undefined ? appFromEnv(env) : values.app.map(parseAppSpec);
   const sim = await startWeComSimulator({
-    port: intOption('port', values.port, 0),
+    port: intOption('port', withEnv(values.port, env, ['WECOM_SIM_PORT']), 0),
     host: values.host ?? '127.0.0.1',
     apps,
     tokenTtlSeconds: intOption('token-ttl', values['token-ttl'], 7200, 1),
@@ -45,7 +70,7 @@ export async function serveCommand(argv: string[], io: Output, signal: AbortSign
                 ? ` errcode ${String((call.response as { errcode: unknown }).errcode)}`
                 : '';
             io.out(
-              `${call.method} ${call.path} → ${call.status === 0 ? 'dropped' : call.status}${errcode}${call.fault ? ' (injected)' : ''}`,
+              `${call.method} ${call.path}${caller(call)} → ${call.status === 0 ? 'dropped' : call.status}${errcode}${call.fault ? ' (injected)' : ''}`,
             );
           },
         }),
