@@ -244,7 +244,8 @@ export class InboundPipeline<A, D, M, P, C> {
       throw new WeComRequestError('in_progress', 'this callback is still being handled');
     }
     const outcome = await this.#dispatch(message, app, context);
-    await this.#dedup.complete(key);
+    // This process knows at once; the Store's "done" mark is written off the answer's path.
+    void this.#tasks.run(this.#dedup.complete(key), context.waitUntil);
     return outcome;
   }
 
