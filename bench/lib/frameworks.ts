@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toNodeListener, type WeComHandler } from '../../packages/core/src/index.ts';
-import { wecomMiddleware as expressMiddleware } from '../../packages/express/src/index.ts';
+import { wecomExpress as expressMiddleware } from '../../packages/express/src/index.ts';
 import { wecomHono } from '../../packages/hono/src/index.ts';
-import { wecomMiddleware as koaMiddleware } from '../../packages/koa/src/index.ts';
+import { wecomKoa as koaMiddleware } from '../../packages/koa/src/index.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -2,9 +2,9 @@
 import { serve } from '@hono/node-server';
 import { WeComBot } from '@maven/wecom-bot';
 import { CallbackRouter } from '@maven/wecom-callback';
-import { wecomHealth as expressHealth, wecomMiddleware as expressWeCom } from '@maven/wecom-express';
+import { wecomHealth as expressHealth, wecomExpress as expressWeCom } from '@maven/wecom-express';
 import { wecomHealth as honoHealth, wecomHono } from '@maven/wecom-hono';
-import { wecomMiddleware as koaWeCom } from '@maven/wecom-koa';
+import { wecomKoa as koaWeCom } from '@maven/wecom-koa';
 import express from 'express';
 import { Hono } from 'hono';
 import Koa from 'koa';

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsdown';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', contract: 'src/contract/index.ts' },
   format: ['esm', 'cjs'],
   platform: 'neutral',
   dts: true,
@@ -9,5 +9,5 @@ export default defineConfig({
   clean: true,
   fixedExtension: true,
   target: 'es2022',
-  external: [/^node:/],
+  external: [/^node:/, 'vitest'],
 });

@@ -2,15 +2,15 @@
  * Express 5: `node --import tsx examples/adapters/src/express.ts`
  * The WeCom middleware goes before any body parser: it needs the raw body to check the signature.
  */
-import { wecomHealth, wecomMiddleware } from '@maven/wecom-express';
+import { wecomHealth, wecomExpress } from '@maven/wecom-express';
 import express from 'express';
 import { createHandlers } from './handlers.js';
 import { announce } from './serve-node.js';
 
 const handlers = createHandlers(process.env);
 const app = express();
-if (handlers.bot) app.use(wecomMiddleware(handlers.bot));
-if (handlers.router) app.use(wecomMiddleware(handlers.router));
+if (handlers.bot) app.use(wecomExpress(handlers.bot));
+if (handlers.router) app.use(wecomExpress(handlers.router));
 app.get('/health', wecomHealth());
 app.use(express.json()); // your own routes' parser, after the WeCom middleware
 

@@ -1,20 +1,27 @@
 import { createServer } from 'node:http';
+import { WeComBot } from '@maven/wecom-bot';
+import { CallbackRouter } from '@maven/wecom-callback';
 import type { WeComHandler } from '@maven/wecom-core';
 import { botText, decryptAppReply, decryptBotReply } from '@maven/wecom-testing';
-import express from 'express';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { wecomHealth, wecomMiddleware } from '../src/index.ts';
-import { adapterContract } from './contract.ts';
 import {
   APP_KEYS,
   appCallback,
   BOT,
   botCallback,
   createBot,
+  createProbe,
   createRouter,
+  listen,
   postCallback,
-} from './round-trips.ts';
-import { createProbe, listen, type Running, request } from './servers.ts';
+  type Running,
+  request,
+  runAdapterContract,
+} from '@maven/wecom-testing/contract';
+import express from 'express';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { wecomExpress, wecomHealth } from '../src/index.ts';
+
+const SDK = { WeComBot, CallbackRouter };
 
 function withOther(app: express.Express): express.Express {
   app.all('/other', (_req, res) => {
@@ -23,11 +30,12 @@ function withOther(app: express.Express): express.Express {
   return app;
 }
 
-adapterContract({
+runAdapterContract({
+  sdk: SDK,
   name: 'express',
   start(handlers) {
     const app = express();
-    for (const handler of handlers) app.use(wecomMiddleware(handler));
+    for (const handler of handlers) app.use(wecomExpress(handler));
     return listen(createServer(withOther(app)));
   },
 });
@@ -46,7 +54,7 @@ describe('express: mounting', () => {
   it('under app.use(path): the handler path is the full request path, not the mount-relative one', async () => {
     const probe = createProbe({ paths: ['/wecom/bot'] });
     const app = express();
-    app.use('/wecom', wecomMiddleware(probe.handler));
+    app.use('/wecom', wecomExpress(probe.handler));
     const base = await serve(app);
     const res = await request(`${base}/wecom/bot?x=1`, { method: 'POST', body: 'hi' });
     expect(res.status).toBe(200);
@@ -59,7 +67,7 @@ describe('express: mounting', () => {
   it('under app.use(path) with a handler that has no path: every path under the mount', async () => {
     const probe = createProbe();
     const app = express();
-    app.use('/wecom/bot', wecomMiddleware(probe.handler));
+    app.use('/wecom/bot', wecomExpress(probe.handler));
     const base = await serve(app);
     const res = await request(`${base}/wecom/bot/anything?y=2`);
     expect(JSON.parse(res.text)).toMatchObject({ pathname: '/wecom/bot/anything', query: { y: '2' } });
@@ -69,8 +77,8 @@ describe('express: mounting', () => {
   it('as a route handler in a Router mounted under a prefix (router.post / router.get)', async () => {
     const probe = createProbe({ paths: ['/api/wecom/bot'] });
     const router = express.Router();
-    router.get('/wecom/bot', wecomMiddleware(probe.handler));
-    router.post('/wecom/bot', wecomMiddleware(probe.handler));
+    router.get('/wecom/bot', wecomExpress(probe.handler));
+    router.post('/wecom/bot', wecomExpress(probe.handler));
     const app = express();
     app.use('/api', router);
     const base = await serve(app);
@@ -85,7 +93,7 @@ describe('express: mounting', () => {
     const probe = createProbe({ paths: ['/wecom/bot'] });
     const app = express();
     // The route matches more than the handler's path: the rest must reach the next route.
-    app.all('/wecom/{*rest}', wecomMiddleware(probe.handler));
+    app.all('/wecom/{*rest}', wecomExpress(probe.handler));
     app.all('/wecom/{*rest}', (_req, res) => {
       res.status(418).send('next route');
     });
@@ -126,7 +134,7 @@ describe('express: body parsers mounted first', () => {
   const serve = async (parser: express.RequestHandler, handler: WeComHandler) => {
     const app = express();
     app.use(parser);
-    app.use('/wecom/bot', wecomMiddleware(handler));
+    app.use('/wecom/bot', wecomExpress(handler));
     server = await listen(createServer(withOther(app)));
     return server.base;
   };
@@ -204,8 +212,8 @@ describe('express: body parsers mounted first', () => {
 });
 
 describe('express: body parsers in front of the real WeComBot and CallbackRouter', () => {
-  const bot = createBot();
-  const router = createRouter();
+  const bot = createBot(SDK);
+  const router = createRouter(SDK);
   bot.on('text', async (_message, ctx) => {
     await ctx.stream().finish('streamed answer');
   });
@@ -224,8 +232,8 @@ describe('express: body parsers in front of the real WeComBot and CallbackRouter
   const serve = async (parser: express.RequestHandler) => {
     const app = express();
     app.use(parser);
-    app.use(wecomMiddleware(bot));
-    app.use(wecomMiddleware(router));
+    app.use(wecomExpress(bot));
+    app.use(wecomExpress(router));
     server = await listen(createServer(app));
     return server.base;
   };
@@ -255,8 +263,8 @@ describe('express: body parsers in front of the real WeComBot and CallbackRouter
     await server?.close();
     // Mounted before the parser, the middleware reads the raw stream whatever the label.
     const app = express();
-    app.use(wecomMiddleware(router));
-    app.use(wecomMiddleware(bot));
+    app.use(wecomExpress(router));
+    app.use(wecomExpress(bot));
     app.use(express.json());
     server = await listen(createServer(app));
     passive(await postCallback(`${server.base}/wecom/callback`, appCallback('hi'), 'application/json'));

@@ -1,8 +1,11 @@
 /** Core's `toNodeListener` on plain node:http, through the same contract as the adapters. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { WeComBot } from '@maven/wecom-bot';
+import { CallbackRouter } from '@maven/wecom-callback';
 import { toNodeListener } from '@maven/wecom-core';
-import { adapterContract } from './contract.ts';
-import { listenTo } from './servers.ts';
+import { listenTo, runAdapterContract } from '@maven/wecom-testing/contract';
+
+const SDK = { WeComBot, CallbackRouter };
 
 function otherRoute(req: IncomingMessage, res: ServerResponse): void {
   const found = (req.url ?? '/').split('?', 1)[0] === '/other';
@@ -10,7 +13,8 @@ function otherRoute(req: IncomingMessage, res: ServerResponse): void {
   res.end(found ? 'other route' : 'no route');
 }
 
-adapterContract({
+runAdapterContract({
+  sdk: SDK,
   name: 'node:http toNodeListener',
   start(handlers) {
     // Each listener hands paths that are not its handler's to the next one.

@@ -4,11 +4,15 @@
  */
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { WeComBot } from '@maven/wecom-bot';
+import { CallbackRouter } from '@maven/wecom-callback';
 import { toFetchHandler } from '@maven/wecom-core';
-import { adapterContract } from '../../express/test/contract.ts';
-import { listen } from '../../express/test/servers.ts';
+import { listen, runAdapterContract } from '@maven/wecom-testing/contract';
 
-adapterContract({
+const SDK = { WeComBot, CallbackRouter };
+
+runAdapterContract({
+  sdk: SDK,
   name: 'fetch toFetchHandler',
   start(handlers) {
     const routes = handlers.map((handler) => ({ handler, fetch: toFetchHandler(handler) }));

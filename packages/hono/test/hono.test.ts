@@ -1,16 +1,28 @@
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { WeComBot } from '@maven/wecom-bot';
+import { CallbackRouter } from '@maven/wecom-callback';
 import { botText, startWeComSimulator } from '@maven/wecom-testing';
+import {
+  botCallback,
+  createBot,
+  createProbe,
+  gate,
+  listen,
+  type Running,
+  request,
+  runAdapterContract,
+} from '@maven/wecom-testing/contract';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adapterContract } from '../../express/test/contract.ts';
-import { botCallback, createBot, gate } from '../../express/test/round-trips.ts';
-import { createProbe, listen, type Running, request } from '../../express/test/servers.ts';
 import { wecomHealth, wecomHono } from '../src/index.ts';
+
+const SDK = { WeComBot, CallbackRouter };
 
 const serveApp = (app: Hono) => listen(createAdaptorServer({ fetch: app.fetch }) as Server);
 
-adapterContract({
+runAdapterContract({
+  sdk: SDK,
   name: 'hono on @hono/node-server',
   start(handlers) {
     const app = new Hono();
@@ -156,7 +168,7 @@ describe('hono: waitUntil', () => {
 describe('hono: Workers-style waitUntil with the real WeComBot', () => {
   it('the active reply after the ack is handed to executionCtx.waitUntil and completes under it', async () => {
     const sim = await startWeComSimulator();
-    const bot = createBot();
+    const bot = createBot(SDK);
     const release = gate();
     bot.on('text', async (_message, ctx) => {
       await release.promise;

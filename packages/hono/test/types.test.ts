@@ -1,7 +1,7 @@
 import type { WeComHandler } from '@maven/wecom-core';
+import { createProbe } from '@maven/wecom-testing/contract';
 import { type Handler, Hono, type MiddlewareHandler } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createProbe } from '../../express/test/servers.ts';
 import { wecomHealth, wecomHono } from '../src/index.ts';
 
 describe('hono: types', () => {

@@ -1,15 +1,5 @@
-/**
- * Koa adapter: converts only. Body reading, the size cap, errors and statuses all live in
- * @maven/wecom-core; this file moves Koa's request in and the answer onto `ctx`.
- */
-import {
-  errorResponse,
-  healthResponse,
-  type MaybeParsedRequest,
-  readNodeBody,
-  type WeComHandler,
-  type WeComResponse,
-} from '@maven/wecom-core';
+/** Koa adapter: conversion only; every policy lives in @maven/wecom-core's Node port. */
+import { healthResponse, serveNode, type WeComHandler, type WeComResponse } from '@maven/wecom-core';
 import type { Context, Middleware } from 'koa';
 
 function send(ctx: Context, out: WeComResponse): void {
@@ -19,26 +9,19 @@ function send(ctx: Context, out: WeComResponse): void {
 }
 
 /**
- * Middleware for a `WeComBot` or a `CallbackRouter`. The handler's configured path is matched
- * against the full request path (`ctx.originalUrl`, unchanged by koa-mount); a path that is not
- * the handler's goes to `next()`.
+ * Middleware for a `WeComBot` or a `CallbackRouter`, matched on the full path (`ctx.originalUrl`,
+ * unchanged by koa-mount); other paths go to `next()`. @koa/bodyparser's raw text is handed over.
  */
-export function wecomMiddleware(handler: WeComHandler): Middleware {
+export function wecomKoa(handler: WeComHandler): Middleware {
   return async (ctx, next) => {
-    const url = ctx.originalUrl;
-    if (!handler.matches(url.split('?', 1)[0] ?? '/')) return next();
-    // @koa/bodyparser keeps the raw text on ctx.request; the core looks for it on the Node request.
-    const { rawBody } = ctx.request as { rawBody?: unknown };
-    if (rawBody !== undefined) Object.assign(ctx.req, { rawBody });
-    const req: MaybeParsedRequest = ctx.req;
-    let out: WeComResponse;
-    try {
-      const body = await readNodeBody(req, { maxBytes: handler.maxBodyBytes });
-      out = await handler.receive({ method: ctx.method, url, headers: ctx.headers, body });
-    } catch (error) {
-      out = errorResponse(error);
-    }
-    send(ctx, out);
+    const req = Object.assign(ctx.req, { rawBody: (ctx.request as { rawBody?: unknown }).rawBody });
+    let foreign = false;
+    const passOn = () => {
+      foreign = true;
+    };
+    await serveNode(handler, req, ctx.res, { url: ctx.originalUrl, framework: 'koa', next: passOn });
+    if (foreign) return next();
+    ctx.respond = false; // the Node port wrote the answer
   };
 }
 

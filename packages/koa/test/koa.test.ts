@@ -1,22 +1,29 @@
 import { createServer } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
+import { WeComBot } from '@maven/wecom-bot';
+import { CallbackRouter } from '@maven/wecom-callback';
 import type { WeComHandler } from '@maven/wecom-core';
 import { botText, decryptAppReply, decryptBotReply } from '@maven/wecom-testing';
-import Koa from 'koa';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { adapterContract } from '../../express/test/contract.ts';
 import {
   APP_KEYS,
   appCallback,
   BOT,
   botCallback,
   createBot,
+  createProbe,
   createRouter,
+  listen,
   postCallback,
-} from '../../express/test/round-trips.ts';
-import { createProbe, listen, type Running, request } from '../../express/test/servers.ts';
-import { wecomHealth, wecomMiddleware } from '../src/index.ts';
+  type Running,
+  request,
+  runAdapterContract,
+} from '@maven/wecom-testing/contract';
+import Koa from 'koa';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { wecomHealth, wecomKoa } from '../src/index.ts';
+
+const SDK = { WeComBot, CallbackRouter };
 
 function withOther(app: Koa): Koa {
   app.use(async (ctx, next) => {
@@ -29,11 +36,12 @@ function withOther(app: Koa): Koa {
 
 const serveApp = (app: Koa) => listen(createServer(withOther(app).callback()));
 
-adapterContract({
+runAdapterContract({
+  sdk: SDK,
   name: 'koa',
   start(handlers) {
     const app = new Koa();
-    for (const handler of handlers) app.use(wecomMiddleware(handler));
+    for (const handler of handlers) app.use(wecomKoa(handler));
     return serveApp(app);
   },
 });
@@ -53,9 +61,9 @@ describe('koa: mounting', () => {
     const bot = createProbe({ paths: ['/api/wecom/bot'], name: 'bot' });
     const app2 = createProbe({ paths: ['/api/wecom/app'], name: 'app' });
     const router = new Router({ prefix: '/api' });
-    router.get('/wecom/bot', wecomMiddleware(bot.handler));
-    router.post('/wecom/bot', wecomMiddleware(bot.handler));
-    router.all('/wecom/app', wecomMiddleware(app2.handler));
+    router.get('/wecom/bot', wecomKoa(bot.handler));
+    router.post('/wecom/bot', wecomKoa(bot.handler));
+    router.all('/wecom/app', wecomKoa(app2.handler));
     const app = new Koa();
     app.use(router.routes());
     const base = await serve(app);
@@ -73,7 +81,7 @@ describe('koa: mounting', () => {
   it('a route wider than the handler path: not-my-path goes to the next middleware, never a 200', async () => {
     const probe = createProbe({ paths: ['/wecom/bot'] });
     const router = new Router();
-    router.all('/wecom/:rest', wecomMiddleware(probe.handler), (ctx) => {
+    router.all('/wecom/:rest', wecomKoa(probe.handler), (ctx) => {
       ctx.status = 418;
       ctx.body = 'next middleware';
     });
@@ -93,7 +101,7 @@ describe('koa: mounting', () => {
   it('a handler without a path answers every path it is mounted on; headers and status land on ctx', async () => {
     const probe = createProbe();
     const router = new Router();
-    router.post('/hook/:id', wecomMiddleware(probe.handler));
+    router.post('/hook/:id', wecomKoa(probe.handler));
     const app = new Koa();
     app.use(router.routes());
     const base = await serve(app);
@@ -112,7 +120,7 @@ describe('koa: mounting', () => {
   it('a method the handler refuses is its own answer (405 with Allow)', async () => {
     const probe = createProbe();
     const app = new Koa();
-    app.use(wecomMiddleware(probe.handler));
+    app.use(wecomKoa(probe.handler));
     const base = await serve(app);
     const res = await request(`${base}/wecom/bot`, { method: 'PUT', body: 'x' });
     expect(res).toMatchObject({ status: 405, text: 'method_not_allowed' });
@@ -146,7 +154,7 @@ describe('koa: body parsers mounted first', () => {
   const serve = async (parser: Koa.Middleware, handler: WeComHandler) => {
     const app = new Koa();
     app.use(parser);
-    app.use(wecomMiddleware(handler));
+    app.use(wecomKoa(handler));
     server = await serveApp(app);
     return server.base;
   };
@@ -220,8 +228,8 @@ describe('koa: body parsers mounted first', () => {
 });
 
 describe('koa: body parsers in front of the real WeComBot and CallbackRouter', () => {
-  const bot = createBot();
-  const router = createRouter();
+  const bot = createBot(SDK);
+  const router = createRouter(SDK);
   bot.on('text', async (_message, ctx) => {
     await ctx.stream().finish('streamed answer');
   });
@@ -241,8 +249,8 @@ describe('koa: body parsers in front of the real WeComBot and CallbackRouter', (
     const app = new Koa();
     app.silent = true; // the parser's own 400s are expected below
     app.use(parser);
-    app.use(wecomMiddleware(bot));
-    app.use(wecomMiddleware(router));
+    app.use(wecomKoa(bot));
+    app.use(wecomKoa(router));
     server = await serveApp(app);
     return server.base;
   };
@@ -280,7 +288,7 @@ describe('koa: body parsers in front of the real WeComBot and CallbackRouter', (
     await server?.close();
     // Mounted before the parser, the middleware reads the raw stream whatever the label.
     const app = new Koa();
-    app.use(wecomMiddleware(router));
+    app.use(wecomKoa(router));
     app.use(bodyParser());
     server = await serveApp(app);
     passive(await postCallback(`${server.base}/wecom/callback`, appCallback('hi'), 'application/json'));

@@ -1,7 +1,6 @@
 /**
- * Test plumbing shared by the Express, Koa and Hono suites (they import it by relative path):
- * real servers on 127.0.0.1 with ephemeral ports, a probe handler built on the core contract,
- * and small HTTP helpers over the global fetch.
+ * Plumbing of the adapter contract: real servers on 127.0.0.1 with ephemeral ports, a probe handler
+ * built on the core's `createWebhookHandler`, and small HTTP helpers over the global fetch.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -85,7 +84,7 @@ function describeRequest(req: InboundRequest, context: ReceiveContext): ProbeSee
  * shows what an adapter passes in (path, query decoded once, raw body, headers) without crypto.
  */
 export function createProbe(
-  options: { paths?: readonly string[]; maxBodyBytes?: number; name?: string } = {},
+  options: { paths?: readonly string[]; maxBodyBytes?: number; name?: string; maxConcurrent?: number } = {},
 ): Probe {
   const seen: ProbeSeen[] = [];
   const answer = async (req: InboundRequest, context: ReceiveContext) => {
@@ -96,6 +95,7 @@ export function createProbe(
   const handler = createWebhookHandler({
     ...(options.paths === undefined ? {} : { paths: options.paths }),
     maxBodyBytes: options.maxBodyBytes ?? 4096,
+    ...(options.maxConcurrent === undefined ? {} : { maxConcurrent: options.maxConcurrent }),
     onGet: answer,
     onPost: answer,
   });

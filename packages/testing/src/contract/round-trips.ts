@@ -1,11 +1,10 @@
 /**
  * Encrypted round trips with the real `WeComBot` and `CallbackRouter` behind an adapter, and the
- * testing package's simulated WeCom on the other side (response_url, gettoken, message/send).
+ * testing package's simulated WeCom on the other side (response_url, gettoken, message/send). The
+ * classes are passed in by the caller: this package does not depend on the bot or the router.
  */
-
-import { WeComBot } from '@maven/wecom-bot';
-import { CallbackRouter } from '@maven/wecom-callback';
 import type { WeComHandler } from '@maven/wecom-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appText,
   botText,
@@ -17,9 +16,28 @@ import {
   decryptBotReply,
   startWeComSimulator,
   type WeComSimulator,
-} from '@maven/wecom-testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, type Running, request } from './servers.ts';
+} from '../index.js';
+import { type Answer, type Running, request } from './servers.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: listeners get the SDK's typed messages; the contract reads a few fields
+type Listener = (...args: any[]) => unknown;
+
+/** What the contract uses of a `WeComBot` / `CallbackRouter` (structurally: no dependency on them). */
+export interface ContractEndpoint extends WeComHandler {
+  on(event: string, listener: Listener): unknown;
+  once(event: string, listener: Listener): unknown;
+}
+
+export interface ContractBot extends ContractEndpoint {
+  reply(target: { msgId: string } | { msgid: string }, markdown: string): Promise<unknown>;
+}
+
+/** The SDK's classes, as the adapter's test imports them: `{ WeComBot, CallbackRouter }`. */
+export interface ContractSdk {
+  /** Typed loosely so the SDK's own, precise class types fit; used as `ContractBot` inside. */
+  WeComBot: new (options: never) => unknown;
+  CallbackRouter: new (options: never) => unknown;
+}
 
 export const BOT = {
   token: 'adapter-bot-token',
@@ -49,7 +67,11 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-export function createBot(options: { path?: string; maxBodyBytes?: number } = {}): WeComBot {
+export function createBot(
+  sdk: ContractSdk,
+  options: { path?: string; maxBodyBytes?: number } = {},
+): ContractBot {
+  const WeComBot = sdk.WeComBot as unknown as new (options: object) => ContractBot;
   return new WeComBot({
     ...BOT,
     path: options.path ?? '/wecom/bot',
@@ -61,7 +83,11 @@ export function createBot(options: { path?: string; maxBodyBytes?: number } = {}
 }
 
 /** `apiUrl`: where message/send goes (the simulator); unused when only passive replies are made. */
-export function createRouter(options: { path?: string; apiUrl?: string } = {}): CallbackRouter {
+export function createRouter(
+  sdk: ContractSdk,
+  options: { path?: string; apiUrl?: string } = {},
+): ContractEndpoint {
+  const CallbackRouter = sdk.CallbackRouter as unknown as new (options: object) => ContractEndpoint;
   return new CallbackRouter({
     app: APP,
     path: options.path ?? '/wecom/callback',
@@ -100,13 +126,14 @@ export interface RoundTripTarget {
   name: string;
   /** As `AdapterUnderTest.start`: each handler mounted the framework's usual way, in order. */
   start(handlers: WeComHandler[]): Promise<Running>;
+  sdk: ContractSdk;
 }
 
 export function roundTrips(target: RoundTripTarget): void {
   describe(`${target.name}: encrypted round trips with WeComBot and CallbackRouter`, () => {
     let sim: WeComSimulator;
-    let bot: WeComBot;
-    let router: CallbackRouter;
+    let bot: ContractBot;
+    let router: ContractEndpoint;
     let server: Running;
     const botUrl = () => `${server.base}/wecom/bot`;
     const appUrl = () => `${server.base}/wecom/callback`;
@@ -118,8 +145,8 @@ export function roundTrips(target: RoundTripTarget): void {
       sim = await startWeComSimulator({
         apps: [{ name: APP.name, corpId: APP.corpId, corpSecret: APP.corpSecret, agentId: APP.agentId }],
       });
-      bot = createBot({ maxBodyBytes: 4096 });
-      router = createRouter({ apiUrl: sim.url });
+      bot = createBot(target.sdk, { maxBodyBytes: 4096 });
+      router = createRouter(target.sdk, { apiUrl: sim.url });
       bot.on('text', async (message, ctx) => {
         botMessages++;
         const content = message.text;

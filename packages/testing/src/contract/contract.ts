@@ -1,15 +1,20 @@
 /**
- * The adapter contract, run against every way of serving a handler (Express, Koa, Hono on
- * @hono/node-server, core's toNodeListener on node:http, core's toFetchHandler on a Node fetch
- * server): real servers, real HTTP, the core's handler contract behind them.
+ * The adapter contract: what every way of serving a handler (an adapter for a framework, or core's
+ * own ports) must do, over real HTTP against real servers. A new adapter's test file is
+ *
+ *   runAdapterContract({ name: 'my framework', start: (handlers) => …, sdk: { WeComBot, CallbackRouter } });
  */
+
+import { connect } from 'node:net';
 import type { WeComHandler } from '@maven/wecom-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roundTrips } from './round-trips.ts';
-import { chunkedBody, createProbe, type Running, request } from './servers.ts';
+import { type ContractSdk, roundTrips } from './round-trips.js';
+import { chunkedBody, createProbe, type Running, request } from './servers.js';
 
 export interface AdapterUnderTest {
   name: string;
+  /** The SDK's classes, for the encrypted round trips: `{ WeComBot, CallbackRouter }`. */
+  sdk: ContractSdk;
   /**
    * Serves `handlers` in order, each as the framework's global middleware, then answers
    * GET/POST `/other` with 200 `other route`; anything else gets the framework's own 404.
@@ -20,7 +25,7 @@ export interface AdapterUnderTest {
 const XML = '<xml><ToUserName><![CDATA[ww1]]></ToUserName><Encrypt><![CDATA[企业微信+/=]]></Encrypt></xml>';
 const JSON_BODY = '{"encrypt":"企业微信+/="}';
 
-export function adapterContract(adapter: AdapterUnderTest): void {
+export function runAdapterContract(adapter: AdapterUnderTest): void {
   describe(`${adapter.name}: the handler contract over HTTP`, () => {
     const bot = createProbe({ paths: ['/wecom/bot'], name: 'bot', maxBodyBytes: 2048 });
     const app = createProbe({ paths: ['/wecom/app'], name: 'app', maxBodyBytes: 2048 });
@@ -97,6 +102,31 @@ export function adapterContract(adapter: AdapterUnderTest): void {
       expect(bot.seen.length).toBe(before);
     });
 
+    it('reads bodies inside the concurrency slot: maxConcurrent 2, 10 slow bodies → 8 answered 503 at once, none hung', async () => {
+      const limited = createProbe({ paths: ['/wecom/slow'], name: 'slow', maxConcurrent: 2 });
+      const slow = await adapter.start([limited.handler]);
+      try {
+        const posts = Array.from({ length: 10 }, () => slowPost(new URL(`${slow.base}/wecom/slow`), 100));
+        // The 2 in the slots wait for their bodies; the 8 others are refused without being read.
+        await new Promise<void>((resolve) => {
+          let refused = 0;
+          for (const p of posts)
+            void p.answered.then((line) => {
+              if (line.includes(' 503 ') && ++refused === 8) resolve();
+            });
+        });
+        expect(limited.seen).toHaveLength(0);
+        for (const p of posts) p.finish();
+        const lines = await Promise.all(posts.map((p) => p.answered));
+        expect(lines.filter((l) => l.includes(' 503 '))).toHaveLength(8);
+        expect(lines.filter((l) => l.includes(' 200 '))).toHaveLength(2);
+        expect(limited.seen).toHaveLength(2);
+        for (const p of posts) p.close();
+      } finally {
+        await slow.close();
+      }
+    });
+
     it('counts the cap in bytes, not characters: a body of exactly the cap passes', async () => {
       const body = `${'企'.repeat(682)}xx`; // 682 × 3 + 2 = 2048 bytes
       const res = await request(`${server.base}/wecom/bot`, { method: 'POST', body });
@@ -105,4 +135,28 @@ export function adapterContract(adapter: AdapterUnderTest): void {
     });
   });
   roundTrips(adapter);
+}
+
+/** A POST whose head and first body byte are sent at once, the rest only on `finish()`. */
+function slowPost(url: URL, length: number) {
+  const socket = connect(Number(url.port), url.hostname);
+  let received = '';
+  const answered = new Promise<string>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.includes('\r\n\r\n')) resolve(received.split('\r\n', 1)[0] ?? '');
+    });
+    socket.on('error', () => resolve('error'));
+    socket.on('close', () => resolve(received ? (received.split('\r\n', 1)[0] ?? '') : 'closed'));
+  });
+  socket.write(
+    `POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n{`,
+  );
+  return {
+    answered,
+    finish: () => {
+      if (!socket.destroyed) socket.write(`${'x'.repeat(length - 2)}}`);
+    },
+    close: () => socket.destroy(),
+  };
 }
