@@ -59,10 +59,6 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> implements Ws
     return this.#state;
   }
 
-  get botId(): string {
-    return this.#o.botId;
-  }
-
   /** Successful subscribes so far (1 + reconnects). */
   get subscribes(): number {
     return this.#subscribes;

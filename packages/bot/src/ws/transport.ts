@@ -1,4 +1,13 @@
-/** The shape the inbound pipeline uses, whichever object holds the socket (`WsConnection`, `WsLeader`). */
+/**
+ * The shape the inbound pipeline uses, whichever object holds the socket (`WsConnection`, `WsLeader`):
+ *
+ *   const conn = new WsConnection({ botId, secret, WebSocket?, logger? });   // or new WsLeader({ store, connection })
+ *   conn.onCallback((frame) => pipeline(frame));      // { reqId, cmd, body }
+ *   await conn.start();
+ *   await conn.respond(frame.reqId, { msgtype: 'stream', stream: { id, finish, content } });
+ *   await conn.send('aibot_send_msg', { chatid, msgtype: 'markdown', markdown: { content } });
+ *   await conn.close({ timeoutMs: 5000 });             // drains frames in flight, then closes
+ */
 import type { WeComWsError } from './errors.js';
 import type { WsAck, WsCallbackFrame } from './frames.js';
 
