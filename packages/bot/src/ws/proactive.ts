@@ -48,7 +48,9 @@ export class ProactiveSender {
   readonly #limiter: ConversationLimiter;
   readonly #maxWaitMs: number;
   readonly #now: () => number;
+  /** Messages waiting for quota (not yet counted), per conversation. */
   readonly #queues = new Map<string, Queued[]>();
+  readonly #pumping = new Set<string>();
 
   constructor(options: ProactiveSenderOptions) {
     if (options?.transport === undefined || typeof options.transport.send !== 'function')
@@ -90,23 +92,26 @@ export class ProactiveSender {
     if (options.chatType !== undefined) body.chat_type = options.chatType === 'single' ? 1 : 2;
     return new Promise((resolve) => {
       queue.push({ body, queuedAt: this.#now(), resolve });
-      if (queue.length === 1) {
-        this.#queues.set(chatId, queue);
-        void this.#pump(chatId, queue);
-      }
+      this.#queues.set(chatId, queue);
+      if (!this.#pumping.has(chatId)) void this.#pump(chatId, queue);
     });
   }
 
+  /** Sends the conversation's queue in order, each message once its quota allows. */
   async #pump(chatId: string, queue: Queued[]): Promise<void> {
-    while (queue.length > 0) {
-      const delay = this.#limiter.delayFor(chatId);
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const item = queue[0]!;
-      this.#limiter.note(chatId);
-      item.resolve(await this.#sendOne(item));
-      queue.shift();
+    this.#pumping.add(chatId);
+    try {
+      while (queue.length > 0) {
+        const delay = this.#limiter.delayFor(chatId);
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+        const item = queue.shift()!;
+        this.#limiter.note(chatId);
+        item.resolve(await this.#sendOne(item));
+      }
+    } finally {
+      this.#pumping.delete(chatId);
+      if (queue.length === 0 && this.#queues.get(chatId) === queue) this.#queues.delete(chatId);
     }
-    this.#queues.delete(chatId);
   }
 
   async #sendOne(item: Queued): Promise<SendOutcome> {

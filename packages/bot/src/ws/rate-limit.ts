@@ -41,10 +41,17 @@ export class ConversationLimiter {
     const now = this.#now();
     let delay = 0;
     for (const { max, windowMs } of this.#limits) {
-      if (count > max) return Number.POSITIVE_INFINITY;
       const inWindow = times.filter((t) => t > now - windowMs);
       const over = inWindow.length + count - max;
-      if (over > 0) delay = Math.max(delay, inWindow[over - 1]! + windowMs - now);
+      if (over <= 0) continue;
+      // Slot j frees one window after slot j - max was used.
+      let j = over - 1;
+      let extra = 0;
+      while (j >= inWindow.length) {
+        j -= max;
+        extra += windowMs;
+      }
+      delay = Math.max(delay, (j < 0 ? now : inWindow[j]! + windowMs) + extra - now);
     }
     return delay;
   }
