@@ -16,7 +16,7 @@ import {
   resolveWsOptions,
   type WsConnectionOptions,
 } from './connection-options.js';
-import { WeComWsError } from './errors.js';
+import { refusal, WeComWsError } from './errors.js';
 import { DISCONNECTED_EVENT, decodeFrame, eventTypeOf, newReqId, WS_CMD, type WsAck } from './frames.js';
 import { OPEN, type WebSocketLike } from './socket.js';
 import { subscribeVerdict } from './subscribe.js';
@@ -43,6 +43,7 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> implements Ws
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopError: WeComWsError | undefined;
+  #subscribeReqId = '';
 
   constructor(options: WsConnectionOptions) {
     super();
@@ -94,14 +95,14 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> implements Ws
 
   /** A reply frame to a callback (same req_id); resolves with WeCom's answer, in order per req_id. */
   respond(reqId: string, body: Record<string, unknown>, cmd: string = WS_CMD.respondMsg): Promise<WsAck> {
-    const refused = this.#refusal(cmd);
+    const refused = refusal(this.#state, cmd);
     if (refused) return Promise.reject(refused);
     return this.#queue.enqueue(reqId, cmd, body);
   }
 
   /** A command of our own (`aibot_send_msg`, uploads…) under a new req_id. */
   send(cmd: string, body?: Record<string, unknown>): Promise<WsAck> {
-    const refused = this.#refusal(cmd);
+    const refused = refusal(this.#state, cmd);
     if (refused) return Promise.reject(refused);
     return this.#queue.enqueue(newReqId(cmd, this.#o.now()), cmd, body);
   }
@@ -121,15 +122,6 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> implements Ws
     this.#settle(new WeComWsError('connection_closed', 'the connection was closed'));
     this.emit('closed');
     return { dropped };
-  }
-
-  #refusal(cmd: string): WeComWsError | undefined {
-    if (this.#state === 'open') return undefined;
-    if (this.#state === 'closing' || this.#state === 'closed')
-      return new WeComWsError('connection_closed', `${cmd}: the connection is closing`);
-    if (this.#state === 'replaced')
-      return new WeComWsError('connection_replaced', `${cmd}: another connection took over this bot`);
-    return new WeComWsError('not_connected', `${cmd}: not subscribed (state ${this.#state})`);
   }
 
   #write(text: string): boolean {
@@ -188,9 +180,11 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> implements Ws
     const body: Record<string, unknown> = { bot_id: this.#o.botId, secret: this.#o.secret };
     if (this.#o.scene !== undefined) body.scene = this.#o.scene;
     if (this.#o.plugVersion !== undefined) body.plug_version = this.#o.plugVersion;
-    this.#queue.enqueue(newReqId(WS_CMD.subscribe, this.#o.now()), WS_CMD.subscribe, body).then(
+    const reqId = newReqId(WS_CMD.subscribe, this.#o.now());
+    this.#subscribeReqId = reqId;
+    this.#queue.enqueue(reqId, WS_CMD.subscribe, body).then(
       () => {
-        if (gen === this.#gen) this.#subscribed();
+        if (gen === this.#gen && this.#state === 'subscribing') this.#subscribed();
       },
       (error: WeComWsError) => {
         if (gen === this.#gen) this.#subscribeFailed(gen, error);
@@ -236,6 +230,13 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> implements Ws
       return;
     }
     if (decoded.kind === 'ack') {
+      // Open at once: a callback may follow in the same read, before the ack's promise settles.
+      if (
+        decoded.ack.reqId === this.#subscribeReqId &&
+        decoded.ack.errcode === 0 &&
+        this.#state === 'subscribing'
+      )
+        this.#subscribed();
       if (!this.#queue.handleAck(decoded.ack))
         this.#log.debug('ws: answer for an unknown req_id', { reqId: decoded.ack.reqId });
       return;

@@ -48,3 +48,13 @@ export class WeComWsError extends WeComError {
 export function ackError(what: string, ack: WsAck): WeComWsError {
   return new WeComWsError('ack_error', `${what} failed: errcode ${ack.errcode} ${ack.errmsg}`, { ack });
 }
+
+/** Why a frame cannot be sent in this connection state (undefined: it can). */
+export function refusal(state: string, cmd: string): WeComWsError | undefined {
+  if (state === 'open') return undefined;
+  if (state === 'closing' || state === 'closed')
+    return new WeComWsError('connection_closed', `${cmd}: the connection is closing`);
+  if (state === 'replaced')
+    return new WeComWsError('connection_replaced', `${cmd}: another connection took over this bot`);
+  return new WeComWsError('not_connected', `${cmd}: not subscribed (state ${state})`);
+}
