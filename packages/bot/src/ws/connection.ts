@@ -22,8 +22,6 @@ import { OPEN, type WebSocketLike } from './socket.js';
 import { subscribeVerdict } from './subscribe.js';
 import type { WsCallbackHandler, WsConnectionEvents, WsState, WsTransport } from './transport.js';
 
-export type { WsCallbackHandler, WsConnectionEvents, WsState, WsTransport } from './transport.js';
-
 type Waiter = { resolve: () => void; reject: (error: WeComWsError) => void };
 
 export class WsConnection extends EventEmitter<WsConnectionEvents> implements WsTransport {
