@@ -8,12 +8,17 @@ import { type BotMessage, botEvent, botText } from '../bot-messages.js';
 import { mask } from '../mask.js';
 import { startWeComSimulator } from '../sim/simulator.js';
 import { intOption, modeOption, type Output, required, shownUrl, UsageError } from './output.js';
+import { sendWs } from './send-ws.js';
 
 export const SEND_USAGE = `wecom-sim send --url URL --token TOKEN --key ENCODING_AES_KEY [--mode bot|app]
                [--corp-id ID --agent-id N] [--text "hi" | --event enter_chat] [--from USERID]
                [--stream] [--wait MS] [--timeout MS] [--once]
   Sends one callback and prints the decrypted reply. Bot mode also starts a local simulator for the
-  message's response_url and prints what the webhook posts there (waits up to --wait ms).`;
+  message's response_url and prints what the webhook posts there (waits up to --wait ms).
+wecom-sim send --mode ws --sim SIM_URL --bot BOTID [--text "hi" | --event enter_chat] [--from USERID]
+               [--chat-type single|group] [--chat-id ID] [--timeout MS]
+  Makes a running simulator push the callback to the bot on its long connection and prints every
+  reply frame for it as a JSON line until the reply is final or --timeout.`;
 
 export async function sendCommand(argv: string[], io: Output): Promise<number> {
   const { values } = parseArgs({
@@ -34,8 +39,13 @@ export async function sendCommand(argv: string[], io: Output): Promise<number> {
       timeout: { type: 'string' },
       interval: { type: 'string' },
       once: { type: 'boolean' },
+      sim: { type: 'string' },
+      bot: { type: 'string' },
+      'chat-type': { type: 'string' },
+      'chat-id': { type: 'string' },
     },
   });
+  if (values.mode === 'ws') return sendWs(values, io);
   const url = required('url', values.url);
   const token = required('token', values.token);
   const key = required('key', values.key);
