@@ -52,3 +52,4 @@ export type {
   VideoMessage,
   VoiceMessage,
 } from './types.js';
+export * from './ws/index.js';

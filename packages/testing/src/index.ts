@@ -109,3 +109,15 @@ export {
   type WeComSimulator,
   type WeComSimulatorOptions,
 } from './sim/simulator.js';
+export type { FrameFilter, WsSimulator } from './sim/ws/endpoint.js';
+export { WS_ERRCODES } from './sim/ws/protocol.js';
+export type {
+  WsBotOptions,
+  WsFaultSpec,
+  WsFrameRecord,
+  WsPushRecord,
+  WsSentMessage,
+  WsSubscribeRecord,
+  WsWaitOptions,
+} from './sim/ws/types.js';
+export type { WsUploadedMedia } from './sim/ws/uploads.js';

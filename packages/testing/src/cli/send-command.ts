@@ -23,6 +23,7 @@ import {
   UsageError,
   withEnv,
 } from './output.js';
+import { sendWs } from './send-ws.js';
 
 export const SEND_USAGE = `wecom-sim send --url URL --token TOKEN --key ENCODING_AES_KEY [--mode bot|app]
                [--corp-id ID --agent-id N] [--text "hi" | --image FILE|URL | --event enter_chat]
@@ -35,7 +36,11 @@ export const SEND_USAGE = `wecom-sim send --url URL --token TOKEN --key ENCODING
   --chat-type  bot mode: group sends to --chat-id (a generated one when absent); --chat-id alone
                means group
   --stream     polls the stream refreshes until finish (every --interval ms, default 500)
-${KEYS_HELP}`;
+${KEYS_HELP}
+wecom-sim send --mode ws --sim SIM_URL --bot BOTID [--text "hi" | --event enter_chat] [--from USERID]
+               [--chat-type single|group] [--chat-id ID] [--timeout MS]
+  Makes a running simulator push the callback to the bot on its long connection and prints every
+  reply frame for it as a JSON line until the reply is final or --timeout.`;
 
 const IMAGE_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -94,8 +99,11 @@ export async function sendCommand(argv: string[], io: Output, env: Env = {}): Pr
       timeout: { type: 'string' },
       interval: { type: 'string' },
       once: { type: 'boolean' },
+      sim: { type: 'string' },
+      bot: { type: 'string' },
     },
   });
+  if (values.mode === 'ws') return sendWs(values, io);
   const url = required('url', values.url);
   const mode = modeOption(values.mode);
   const { token, key } = keysFrom(values, env, mode);

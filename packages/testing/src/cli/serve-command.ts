@@ -4,11 +4,14 @@ import { mask } from '../mask.js';
 import type { SimAppOptions } from '../sim/apps.js';
 import type { RecordedCall } from '../sim/recorder.js';
 import { startWeComSimulator } from '../sim/simulator.js';
+import type { WsBotOptions } from '../sim/ws/types.js';
 import { type Env, intOption, type Output, UsageError, withEnv } from './output.js';
 
-export const SERVE_USAGE = `wecom-sim serve [--port N] [--host H] [--app corpId:secret:agentId[:name] ...] [--token-ttl S] [--quiet]
+export const SERVE_USAGE = `wecom-sim serve [--port N] [--host H] [--app corpId:secret:agentId[:name] ...] [--bot BOTID:SECRET ...]
+               [--token-ttl S] [--quiet]
   Starts the simulated WeCom API (gettoken, message/send, media, aibot/response…) and prints its URL,
-  then one line per API call naming the app whose access_token made it.
+  then one line per API call naming the app whose access_token made it; with --bot also the AI-bot
+  long-connection endpoint, whose ws:// URL is printed on a line of its own.
   --app    default: one app from $WECOM_CORP_ID, $WECOM_CORP_SECRET and $WECOM_AGENT_ID when all are set
   --port   default: $WECOM_SIM_PORT, else a free port`;
 
@@ -38,6 +41,12 @@ export function parseAppSpec(spec: string, index: number): SimAppOptions {
   return { corpId, corpSecret, agentId: Number(agentId), name: name ?? `app${index + 1}` };
 }
 
+export function parseBotSpec(spec: string): WsBotOptions {
+  const at = spec.indexOf(':');
+  if (at <= 0 || at === spec.length - 1) throw new UsageError('--bot must be BOTID:SECRET');
+  return { botId: spec.slice(0, at), secret: spec.slice(at + 1) };
+}
+
 export async function serveCommand(
   argv: string[],
   io: Output,
@@ -51,15 +60,18 @@ export async function serveCommand(
       port: { type: 'string' },
       host: { type: 'string' },
       app: { type: 'string', multiple: true },
+      bot: { type: 'string', multiple: true },
       'token-ttl': { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
   const apps = values.app === undefined ? appFromEnv(env) : values.app.map(parseAppSpec);
+  const bots = (values.bot ?? []).map(parseBotSpec);
   const sim = await startWeComSimulator({
     port: intOption('port', withEnv(values.port, env, ['WECOM_SIM_PORT']), 0),
     host: values.host ?? '127.0.0.1',
     apps,
+    bots,
     tokenTtlSeconds: intOption('token-ttl', values['token-ttl'], 7200, 1),
     ...(values.quiet === true
       ? {}
@@ -78,6 +90,11 @@ export async function serveCommand(
   io.out(`wecom-sim listening on ${sim.url}`);
   for (const app of sim.apps) {
     io.out(`  app ${app.name}: corpid ${app.corpId}, agentid ${app.agentId}, secret ${mask(app.corpSecret)}`);
+  }
+  if (bots.length > 0) {
+    io.out('long connection (AI bot):');
+    io.out(sim.wsUrl);
+    for (const bot of bots) io.out(`  bot ${bot.botId}: secret ${mask(bot.secret)}`);
   }
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();

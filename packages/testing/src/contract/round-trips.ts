@@ -35,7 +35,9 @@ export interface ContractBot extends ContractEndpoint {
 /** The SDK's classes, as the adapter's test imports them: `{ WeComBot, CallbackRouter }`. */
 export interface ContractSdk {
   /** Typed loosely so the SDK's own, precise class types fit; used as `ContractBot` inside. */
-  WeComBot: new (options: never) => unknown;
+  WeComBot: new (
+    options: never,
+  ) => unknown;
   CallbackRouter: new (options: never) => unknown;
 }
 

@@ -3,22 +3,23 @@
  * encrypted media CDN, fault injection and a record of every call; plus drivers that call a
  * webhook the way WeCom does.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { checkKeys, optionalNumber } from '@maven/wecom-core';
 import { WeComConfigError } from '@maven/wecom-crypto';
-import { API_ROUTES, type ApiRequest, type ApiState, type SentMessage } from './api-routes.js';
+import type { ApiState, SentMessage } from './api-routes.js';
 import { AppDriver, type AppDriverOptions } from './app-driver.js';
 import { AppRegistry, type SimApp, type SimAppOptions } from './apps.js';
 import { BotDriver, type BotDriverOptions } from './bot-driver.js';
-import { errmsgFor } from './errcodes.js';
-import { type ActiveFault, FaultQueue, type FaultSpec } from './faults.js';
-import { BodyTooLargeError, parseMaybeJson, readBody, sendBytes, sendJson } from './http-io.js';
+import { FaultQueue, type FaultSpec } from './faults.js';
+import { HttpHandler } from './http-handler.js';
 import { MediaCdn, type PutMediaOptions } from './media-cdn.js';
 import { MediaStore, type UploadedMedia } from './media-store.js';
 import { CallRecorder, type RecordedCall } from './recorder.js';
 import { type ReceivedResponse, type ResponseUrlOptions, ResponseUrlRegistry } from './response-urls.js';
-import { normalizeKey, routeKey } from './route-key.js';
+import { normalizeKey } from './route-key.js';
+import { WsEndpoint, type WsSimulator } from './ws/endpoint.js';
+import type { WsBotOptions } from './ws/types.js';
 
 export interface WeComSimulatorOptions {
   /** Default `127.0.0.1`. */
@@ -39,6 +40,8 @@ export interface WeComSimulatorOptions {
   maxBodyBytes?: number;
   /** Called when a call was answered (or dropped), e.g. to log it. */
   onCall?: (call: RecordedCall) => void;
+  /** AI bots that may subscribe on the long-connection endpoint (`wsUrl`). */
+  bots?: readonly WsBotOptions[];
 }
 
 export interface WaitOptions {
@@ -49,6 +52,10 @@ export interface WaitOptions {
 export interface WeComSimulator {
   /** `http://127.0.0.1:<port>`: use it as the API base URL instead of `https://qyapi.weixin.qq.com`. */
   readonly url: string;
+  /** `ws://127.0.0.1:<port>`: the AI-bot long-connection endpoint (same port). */
+  readonly wsUrl: string;
+  /** The long-connection side: bots, pushes, recorded frames, faults. */
+  readonly ws: WsSimulator;
   readonly port: number;
   readonly apps: readonly SimApp[];
   addApp(app: SimAppOptions): SimApp;
@@ -97,10 +104,8 @@ const OPTION_KEYS = [
   'callbackIps',
   'maxBodyBytes',
   'onCall',
+  'bots',
 ] as const;
-const UPLOAD_MAX = 21 * 1024 * 1024;
-const HTML_PAGE =
-  '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>';
 
 function codeOf(codeOrUrl: string): string {
   if (/^https?:/.test(codeOrUrl)) return new URL(codeOrUrl).searchParams.get('response_code') ?? '';
@@ -112,27 +117,24 @@ class Simulator implements WeComSimulator {
   port = 0;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
-  readonly #timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   readonly #recorder = new CallRecorder();
+  readonly #http: HttpHandler;
+  readonly #ws: WsEndpoint;
   readonly #faults = new FaultQueue();
   readonly #state: ApiState;
   readonly #cdn: MediaCdn;
-  readonly #now: () => number;
-  readonly #maxBody: number;
-  readonly #onCall: ((call: RecordedCall) => void) | undefined;
   #closed = false;
 
   constructor(options: WeComSimulatorOptions) {
     const now = options.now ?? Date.now;
     if (typeof now !== 'function') throw new WeComConfigError('now must be a function');
-    this.#now = now;
     if (options.onCall !== undefined && typeof options.onCall !== 'function')
       throw new WeComConfigError('onCall must be a function');
-    this.#onCall = options.onCall;
+    const onCall = options.onCall;
     const ttl = optionalNumber('startWeComSimulator', 'tokenTtlSeconds', options.tokenTtlSeconds, 7200, {
       min: 1,
     });
-    this.#maxBody = optionalNumber(
+    const maxBody = optionalNumber(
       'startWeComSimulator',
       'maxBodyBytes',
       options.maxBodyBytes,
@@ -152,12 +154,20 @@ class Simulator implements WeComSimulator {
       now,
     };
     this.#cdn = new MediaCdn(now);
-    this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch(() => {
-        if (!res.headersSent) sendJson(res, 500, { errcode: -1, errmsg: 'simulator error' });
-        else res.destroy();
-      });
+    if (options.bots !== undefined && !Array.isArray(options.bots))
+      throw new WeComConfigError('bots must be an array of { botId, secret }');
+    this.#ws = new WsEndpoint(now, options.bots ?? []);
+    this.#http = new HttpHandler({
+      recorder: this.#recorder,
+      faults: this.#faults,
+      state: this.#state,
+      cdn: this.#cdn,
+      ws: this.#ws,
+      now,
+      maxBody,
+      onCall,
     });
+    this.#server = createServer((req, res) => this.#http.handle(req, res));
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
@@ -177,9 +187,18 @@ class Simulator implements WeComSimulator {
         this.port = address.port;
         const shown = address.address.includes(':') ? `[${address.address}]` : address.address;
         this.url = `http://${shown}:${address.port}`;
+        this.#ws.attach(this.#server, `ws://${shown}:${address.port}`);
         resolve();
       });
     });
+  }
+
+  get wsUrl(): string {
+    return this.#ws.url;
+  }
+
+  get ws(): WsSimulator {
+    return this.#ws;
   }
 
   get apps(): readonly SimApp[] {
@@ -281,167 +300,11 @@ class Simulator implements WeComSimulator {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const entry of this.#timers) {
-      clearTimeout(entry.timer);
-      entry.resolve();
-    }
-    this.#timers.clear();
+    this.#http.close();
+    this.#ws.close();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const socket of this.#sockets) socket.destroy();
     await closed;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: setTimeout(() => {
-          this.#timers.delete(entry);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      this.#timers.add(entry);
-    });
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
-    const key = routeKey(url.pathname);
-    const query = Object.fromEntries(url.searchParams);
-    const call: RecordedCall = {
-      key,
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query,
-      body: undefined,
-      headers: { ...req.headers },
-      at: this.#now(),
-      status: 0,
-      response: undefined,
-    };
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, key === 'media/upload' ? UPLOAD_MAX : this.#maxBody);
-    } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
-      this.#answer(res, call, 413, { json: { errcode: 45002, errmsg: 'request body too large' } });
-      return;
-    }
-    call.body = this.#bodyForRecord(key, raw, req.headers['content-type']);
-    this.#recorder.add(call);
-    const fault = this.#faults.take(key);
-    if (fault !== undefined) {
-      call.fault = true;
-      if (await this.#applyFault(fault, req, res, call)) return;
-    }
-    if (this.#closed || res.destroyed) return;
-    if (key === 'media') {
-      this.#serveCdn(url.pathname.slice('/media/'.length), res, call);
-      return;
-    }
-    const route = API_ROUTES[key];
-    if (route === undefined) {
-      this.#answer(res, call, 404, { text: 'not found', contentType: 'text/plain' });
-      return;
-    }
-    const apiReq: ApiRequest = { method: call.method, key, query, headers: req.headers, raw };
-    const answer = route(apiReq, this.#state);
-    if (answer.app !== undefined) call.app = answer.app.name;
-    if ('json' in answer) this.#answer(res, call, answer.status, { json: answer.json });
-    else this.#answer(res, call, answer.status, { bytes: answer.bytes, headers: answer.headers });
-  }
-
-  /** True when the fault answered (or dropped) the request. */
-  async #applyFault(
-    fault: ActiveFault,
-    req: IncomingMessage,
-    res: ServerResponse,
-    call: RecordedCall,
-  ): Promise<boolean> {
-    if (fault.delayMs !== undefined && fault.delayMs > 0) await this.#sleep(fault.delayMs);
-    if (this.#closed || res.destroyed) return true;
-    if (fault.drop === true) {
-      req.socket.destroy();
-      this.#completed(call);
-      return true;
-    }
-    if (fault.nonJson === true) {
-      this.#answer(res, call, fault.status ?? 200, { text: HTML_PAGE, contentType: 'text/html' });
-      return true;
-    }
-    if (fault.errcode !== undefined) {
-      const json = { errcode: fault.errcode, errmsg: fault.errmsg ?? errmsgFor(fault.errcode) };
-      this.#answer(res, call, fault.status ?? 200, { json });
-      return true;
-    }
-    if (fault.status !== undefined) {
-      this.#answer(res, call, fault.status, {
-        text: `simulated HTTP ${fault.status}`,
-        contentType: 'text/plain',
-        ...(fault.status === 429 ? { headers: { 'retry-after': '1' } } : {}),
-      });
-      return true;
-    }
-    return false;
-  }
-
-  #serveCdn(id: string, res: ServerResponse, call: RecordedCall): void {
-    const item = this.#cdn.get(id);
-    if (item === undefined || item === 'expired') {
-      const [status, code, message] =
-        item === 'expired'
-          ? [403, 'AccessDenied', 'Request has expired']
-          : [404, 'NoSuchKey', 'The specified key does not exist.'];
-      this.#answer(res, call, status, {
-        text: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
-        contentType: 'application/xml',
-      });
-      return;
-    }
-    const headers: Record<string, string> = { 'content-type': item.contentType };
-    if (item.filename !== undefined)
-      headers['content-disposition'] = `attachment; filename="${encodeURIComponent(item.filename)}"`;
-    this.#answer(res, call, 200, { bytes: item.encrypted, headers });
-  }
-
-  #bodyForRecord(key: string, raw: Buffer, contentType: string | undefined): unknown {
-    if (key === 'media/upload') return { bytes: raw.length, contentType };
-    return parseMaybeJson(raw);
-  }
-
-  #answer(
-    res: ServerResponse,
-    call: RecordedCall,
-    status: number,
-    answer:
-      | { json: unknown }
-      | { text: string; contentType: string; headers?: Record<string, string> }
-      | { bytes: Buffer; headers: Record<string, string> },
-  ): void {
-    call.status = status;
-    if (!this.#recorder.has(call)) this.#recorder.add(call);
-    if ('json' in answer) {
-      call.response = answer.json;
-      sendJson(res, status, answer.json);
-    } else if ('text' in answer) {
-      call.response = answer.text;
-      sendBytes(res, status, answer.text, {
-        'content-type': `${answer.contentType}; charset=UTF-8`,
-        ...answer.headers,
-      });
-    } else {
-      sendBytes(res, status, answer.bytes, answer.headers);
-    }
-    this.#completed(call);
-  }
-
-  #completed(call: RecordedCall): void {
-    this.#recorder.notify();
-    try {
-      this.#onCall?.(call);
-    } catch {
-      // A logging callback must not break the simulator.
-    }
   }
 }
 
