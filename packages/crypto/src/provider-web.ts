@@ -1,5 +1,5 @@
 /** The Web Crypto provider (crypto.subtle): Workers, Deno, Bun, browsers, and Node ≥ 20. */
-import { base64Decode, base64Encode } from './base64.js';
+import { base64 } from './base64.js';
 import { toHex, utf8Decode, utf8Encode } from './bytes.js';
 import { WeComConfigError, WeComCryptoError } from './errors.js';
 import type { AesContext, CryptoProvider } from './provider.js';
@@ -70,9 +70,11 @@ export const webProvider: CryptoProvider = {
   randomBytes(length) {
     return globalThis.crypto.getRandomValues(new Uint8Array(length));
   },
-  base64Encode,
+  base64Encode(bytes) {
+    return base64.encode(bytes);
+  },
   base64Decode(text) {
-    const out = base64Decode(text, true);
+    const out = base64.decodeStrict(text);
     if (!out) throw new WeComCryptoError('decode_base64_failed', 'invalid base64');
     return out;
   },
