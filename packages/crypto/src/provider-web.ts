@@ -2,7 +2,7 @@
 import { base64 } from './base64.js';
 import { toHex, utf8Decode, utf8Encode } from './bytes.js';
 import { WeComConfigError, WeComCryptoError } from './errors.js';
-import type { AesContext, CryptoProvider } from './provider.js';
+import type { AesContext, CbcDecipher, CryptoProvider } from './provider.js';
 
 function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
@@ -46,15 +46,50 @@ class WebAes implements AesContext {
   }
 
   async decrypt(data: Uint8Array): Promise<Uint8Array> {
-    if (data.length % 16 !== 0) throw new WeComCryptoError('decrypt_failed', 'data is not whole AES blocks');
-    if (data.length === 0) return new Uint8Array(0);
-    const key = await this.#importKey();
-    const last = own(data.subarray(data.length - 16));
-    const tail = await subtle().encrypt({ name: 'AES-CBC', iv: last }, key, new Uint8Array(0));
-    const input = new Uint8Array(data.length + 16);
-    input.set(data);
-    input.set(new Uint8Array(tail), data.length);
-    return new Uint8Array(await subtle().decrypt({ name: 'AES-CBC', iv: this.#iv }, key, input));
+    return decryptBlocks(() => this.#importKey(), this.#iv, data);
+  }
+}
+
+/** Decrypts whole blocks chained from `iv`, the built-in unpadding satisfied by one appended block. */
+async function decryptBlocks(
+  importKey: () => Promise<CryptoKey>,
+  iv: Uint8Array<ArrayBuffer>,
+  data: Uint8Array,
+): Promise<Uint8Array> {
+  if (data.length % 16 !== 0) throw new WeComCryptoError('decrypt_failed', 'data is not whole AES blocks');
+  if (data.length === 0) return new Uint8Array(0);
+  const key = await importKey();
+  const last = own(data.subarray(data.length - 16));
+  const tail = await subtle().encrypt({ name: 'AES-CBC', iv: last }, key, new Uint8Array(0));
+  const input = new Uint8Array(data.length + 16);
+  input.set(data);
+  input.set(new Uint8Array(tail), data.length);
+  return new Uint8Array(await subtle().decrypt({ name: 'AES-CBC', iv }, key, input));
+}
+
+/**
+ * Web Crypto's AES-CBC is one-shot, so a stream is decrypted chunk by chunk, each chunk chained
+ * from the last ciphertext block of the one before (the IV for the first).
+ */
+class WebCbcDecipher implements CbcDecipher {
+  readonly #rawKey: Uint8Array<ArrayBuffer>;
+  #key: Promise<CryptoKey> | undefined;
+  #chain: Uint8Array<ArrayBuffer>;
+
+  constructor(key: Uint8Array, iv: Uint8Array) {
+    this.#rawKey = own(key);
+    this.#chain = own(iv);
+  }
+
+  #importKey(): Promise<CryptoKey> {
+    this.#key ??= subtle().importKey('raw', this.#rawKey, { name: 'AES-CBC' }, false, ['encrypt', 'decrypt']);
+    return this.#key;
+  }
+
+  async update(data: Uint8Array): Promise<Uint8Array> {
+    const out = await decryptBlocks(() => this.#importKey(), this.#chain, data);
+    if (data.length > 0) this.#chain = own(data.subarray(data.length - 16));
+    return out;
   }
 }
 
@@ -66,6 +101,9 @@ export const webProvider: CryptoProvider = {
   },
   createAes(key, iv) {
     return new WebAes(key, iv);
+  },
+  createCbcDecipher(key, iv) {
+    return new WebCbcDecipher(key, iv);
   },
   randomBytes(length) {
     return globalThis.crypto.getRandomValues(new Uint8Array(length));

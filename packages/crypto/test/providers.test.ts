@@ -1,10 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { nodeProvider, WeComConfigError, webProvider } from '../src/index.node.ts';
+import { type CryptoProvider, nodeProvider, WeComConfigError, webProvider } from '../src/index.node.ts';
 import { caught, IV_A, KEY_A } from './helpers.ts';
-import { providerContract } from './provider-contract.ts';
+import { mediaStreamContract, providerContract } from './provider-contract.ts';
 
 providerContract('node', nodeProvider);
 providerContract('web', webProvider);
+
+/** A provider without its own CBC decipher: streamed media goes through createAes, block 0 corrected. */
+function withoutCbcDecipher(provider: CryptoProvider): CryptoProvider {
+  const { createCbcDecipher: _, ...rest } = provider;
+  return rest;
+}
+mediaStreamContract('node (chained createAes)', withoutCbcDecipher(nodeProvider));
+mediaStreamContract('web (chained createAes)', withoutCbcDecipher(webProvider));
 
 describe('node provider specifics', () => {
   it('hands out pooled random bytes once: 1000 draws of 16 bytes are all distinct', () => {
