@@ -22,7 +22,7 @@ const ticker = setInterval(sample, 5);
 const hash = createHash('sha256');
 let bytes = 0;
 const media = await downloadMediaStream({ kind: 'file', url }, { crypto, options });
-for await (const chunk of media.stream) {
+for await (const chunk of media.stream as unknown as AsyncIterable<Uint8Array>) {
   hash.update(chunk);
   bytes += chunk.length;
   sample();

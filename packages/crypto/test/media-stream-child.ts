@@ -45,7 +45,9 @@ const source = new ReadableStream<Uint8Array>({
 const got = createHash('sha256');
 let bytes = 0;
 const codec = new WeComCrypto({ ...OPTIONS_A, provider });
-for await (const chunk of source.pipeThrough(codec.decryptMediaStream())) {
+for await (const chunk of source.pipeThrough(
+  codec.decryptMediaStream(),
+) as unknown as AsyncIterable<Uint8Array>) {
   got.update(chunk);
   bytes += chunk.length;
   sample();

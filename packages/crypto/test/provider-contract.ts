@@ -65,7 +65,8 @@ export async function streamThrough(
     },
   });
   const chunks: Uint8Array[] = [];
-  for await (const chunk of source.pipeThrough(stream)) chunks.push(chunk);
+  for await (const chunk of source.pipeThrough(stream) as unknown as AsyncIterable<Uint8Array>)
+    chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 

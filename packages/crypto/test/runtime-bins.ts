@@ -19,3 +19,5 @@ function binary(wrapper: string, platformPackage: string, file: string): string 
 
 export const denoBinary = (): string => binary('deno', '@deno/linux-x64-glibc', 'deno');
 export const bunBinary = (): string => binary('bun', '@oven/bun-linux-x64', join('bin', 'bun'));
+export const workerdBinary = (): string =>
+  binary('workerd', '@cloudflare/workerd-linux-64', join('bin', 'workerd'));
