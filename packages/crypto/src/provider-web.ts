@@ -3,6 +3,10 @@ import { base64 } from './base64.js';
 import { toHex, utf8Decode, utf8Encode } from './bytes.js';
 import { WeComConfigError, WeComCryptoError } from './errors.js';
 import type { AesContext, CbcDecipher, CryptoProvider } from './provider.js';
+import { sha1HexJs } from './sha1.js';
+
+/** Up to this many UTF-8 bytes, SHA-1 in JS beats a crypto.subtle call (its fixed cost dominates). */
+const JS_SHA1_LIMIT = 4096;
 
 function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
@@ -97,6 +101,7 @@ export const webProvider: CryptoProvider = {
   name: 'web',
   async sha1Hex(...parts) {
     const data = utf8Encode(parts.join('')) as Uint8Array<ArrayBuffer>; // a fresh ArrayBuffer-backed array
+    if (data.length <= JS_SHA1_LIMIT) return sha1HexJs(data);
     return toHex(new Uint8Array(await subtle().digest('SHA-1', data)));
   },
   createAes(key, iv) {

@@ -68,3 +68,15 @@ describe('the native codec on Deno and Bun (real runtimes, the probe run by each
     });
   }
 });
+
+describe('SHA-1 in JS (the Web provider’s short-input path)', () => {
+  it('matches node:crypto at every length 0..300 and across the 4 KB limit', async () => {
+    const { createHash } = await import('node:crypto');
+    const { sha1HexJs } = await import('../src/sha1.ts');
+    const lengths = [...Array.from({ length: 301 }, (_, n) => n), 4095, 4096, 4097, 70_000];
+    for (const n of lengths) {
+      const data = pattern(n);
+      expect(sha1HexJs(data), `length ${n}`).toBe(createHash('sha1').update(data).digest('hex'));
+    }
+  });
+});
