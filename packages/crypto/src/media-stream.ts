@@ -59,18 +59,43 @@ export function mediaDecryptStream(
     held = joined.subarray(Math.max(0, joined.length - BLOCK));
   };
 
+  /** Releases a decrypted piece now, or when it arrives (Web Crypto). */
+  const then = (
+    plain: MaybePromise<Uint8Array> | undefined,
+    controller: TransformStreamDefaultController<Uint8Array>,
+  ): MaybePromise<void> => {
+    if (plain instanceof Promise) return plain.then((p) => release(p, controller));
+    if (plain) release(plain, controller);
+  };
+
   return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller): MaybePromise<void> {
       if (!(chunk instanceof Uint8Array))
         throw new WeComCryptoError('decrypt_failed', 'media must be a Uint8Array');
       total += chunk.length;
-      const data = carry.length > 0 ? concat(carry, chunk) : chunk;
-      const whole = data.length - (data.length % 16);
-      carry = data.slice(whole);
-      if (whole === 0) return;
-      const plain = decipher.update(data.subarray(0, whole));
-      if (plain instanceof Promise) return plain.then((p) => release(p, controller));
-      release(plain, controller);
+      // Complete the carried partial block from the chunk's head, rather than copying the chunk.
+      let head: Uint8Array | undefined;
+      let offset = 0;
+      if (carry.length > 0) {
+        offset = Math.min(16 - carry.length, chunk.length);
+        const joined = concat(carry, chunk.subarray(0, offset));
+        if (joined.length < 16) {
+          carry = joined;
+          return;
+        }
+        head = joined;
+      }
+      const whole = offset + (chunk.length - offset - ((chunk.length - offset) % 16));
+      carry = chunk.slice(whole);
+      const body = chunk.subarray(offset, whole);
+      const first = head ? decipher.update(head) : undefined;
+      if (first instanceof Promise)
+        return first.then((p) => {
+          release(p, controller);
+          return then(body.length > 0 ? decipher.update(body) : undefined, controller);
+        });
+      if (first) release(first, controller);
+      return then(body.length > 0 ? decipher.update(body) : undefined, controller);
     },
     flush(controller) {
       // Same order of checks as decryptMedia: the length, then the padding.
