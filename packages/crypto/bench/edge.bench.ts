@@ -20,7 +20,9 @@ import { type EdgeRow, KEYS, measureAll, SIZES } from './edge-subject.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const esbuild = createRequire(require.resolve('tsx/package.json'))('esbuild') as typeof import('esbuild');
+const esbuild = createRequire(require.resolve('tsx/package.json'))('esbuild') as {
+  build(options: Record<string, unknown>): Promise<unknown>;
+};
 const work = mkdtempSync(join(tmpdir(), 'wecom-edge-bench-'));
 const load = () =>
   loadavg()

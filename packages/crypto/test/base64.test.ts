@@ -3,21 +3,21 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { atobBase64, type Base64Codec, base64, jsBase64, nativeBase64Codec } from '../src/base64.ts';
+import { type Base64Codec, base64, btoaBase64, jsBase64, nativeBase64Codec } from '../src/base64.ts';
 import { CANONICAL, NON_CANONICAL } from './base64-cases.ts';
 import { hex } from './helpers.ts';
 import { bunBinary, denoBinary } from './runtime-bins.ts';
 
-const codecs: Base64Codec[] = [jsBase64, atobBase64, ...(nativeBase64Codec ? [nativeBase64Codec] : [])];
+const codecs: Base64Codec[] = [jsBase64, btoaBase64, ...(nativeBase64Codec ? [nativeBase64Codec] : [])];
 
 function pattern(length: number): Buffer {
   return Buffer.from(Array.from({ length }, (_, i) => (i * 37 + length) & 0xff));
 }
 
 describe('the codec chosen at load', () => {
-  it('is the native one where the runtime has it, else atob (Node 20 has atob but no toBase64)', () => {
+  it('is the native one where the runtime has it, else btoa (Node 20 has btoa but no toBase64)', () => {
     const hasNative = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === 'function';
-    expect(base64.name).toBe(hasNative ? 'native' : 'atob');
+    expect(base64.name).toBe(hasNative ? 'native' : 'btoa');
   });
 });
 
