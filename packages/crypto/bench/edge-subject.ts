@@ -77,6 +77,24 @@ export async function timeOp(
   return perOp[Math.floor(perOp.length / 2)]!;
 }
 
+/**
+ * The process's CPU time in ms where the runtime exposes it (Node, Deno and Bun all have
+ * `process.cpuUsage`), else the wall clock. CPU time hardly moves with load elsewhere on the machine,
+ * and covers Web Crypto's worker threads too (it is the whole process's).
+ */
+export function cpuClock(): { now: () => number; kind: 'cpu' | 'wall' } {
+  const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process
+    ?.cpuUsage;
+  if (typeof usage !== 'function') return { now: () => performance.now(), kind: 'wall' };
+  return {
+    now: () => {
+      const u = usage();
+      return (u.user + u.system) / 1000;
+    },
+    kind: 'cpu',
+  };
+}
+
 export interface EdgeRow {
   size: string;
   op: Op;
