@@ -49,7 +49,22 @@ function toRef(source: MediaSource): MediaRef {
   return source;
 }
 
-function filenameOf(headers: Headers): string | undefined {
+/** The media item of `source`, which must carry a URL (media_id items cannot be fetched by AI bots). */
+export function urlRef(source: MediaSource): MediaRef & { url: string } {
+  const ref = toRef(source);
+  if (!ref.url) {
+    if (ref.mediaId) {
+      throw new WeComBotError(
+        'media_id_unsupported',
+        `this ${ref.kind} carries only a media_id; AI bots in API mode have no access token to fetch it (only URL media can be downloaded)`,
+      );
+    }
+    throw new WeComBotError('no_media', `this ${ref.kind} has no URL`);
+  }
+  return ref as MediaRef & { url: string };
+}
+
+export function filenameOf(headers: Headers): string | undefined {
   const cd = headers.get('content-disposition');
   if (!cd) return undefined;
   const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(cd);
@@ -68,16 +83,7 @@ export async function downloadMedia(
   source: MediaSource,
   deps: { http: HttpClient; crypto: WeComCrypto; options: MediaDownloadOptions },
 ): Promise<MediaFile> {
-  const ref = toRef(source);
-  if (!ref.url) {
-    if (ref.mediaId) {
-      throw new WeComBotError(
-        'media_id_unsupported',
-        `this ${ref.kind} carries only a media_id; AI bots in API mode have no access token to fetch it (only URL media can be downloaded)`,
-      );
-    }
-    throw new WeComBotError('no_media', `this ${ref.kind} has no URL`);
-  }
+  const ref = urlRef(source);
   const { options } = deps;
   let downloaded: Awaited<ReturnType<HttpClient['download']>>;
   try {

@@ -352,23 +352,7 @@ export class HttpClient {
     const maxRedirects = options.maxRedirects ?? MAX_REDIRECTS;
     const protocols = options.protocols ?? ['https:'];
     const hosts = options.hosts?.map((h) => h.toLowerCase());
-    const check = (candidate: string, base?: URL): URL => {
-      let url: URL;
-      try {
-        url = base ? new URL(candidate, base) : new URL(candidate);
-      } catch (cause) {
-        throw new WeComRequestError('bad_request', 'media URL is not a valid URL', {
-          cause: safeCause(cause),
-        });
-      }
-      if (!protocols.includes(url.protocol)) {
-        throw new WeComRequestError('forbidden', `media URL protocol ${url.protocol} is not allowed`);
-      }
-      if (hosts && !hosts.some((h) => (h.startsWith('.') ? url.hostname.endsWith(h) : url.hostname === h))) {
-        throw new WeComRequestError('forbidden', 'media URL host is not allowed');
-      }
-      return url;
-    };
+    const check = (candidate: string, base?: URL): URL => checkDownloadUrl(candidate, protocols, hosts, base);
     let url = check(rawUrl);
     const timeoutMs = positive(options.timeoutMs ?? this.#timeout, 'timeoutMs');
     return this.#exchange(pathOf(url.toString()), timeoutMs, options.signal, async (signal, state) => {
@@ -404,6 +388,31 @@ export class HttpClient {
       }
     });
   }
+}
+
+/**
+ * The SSRF guard of downloads (also used by streamed ones): `candidate` resolved against `base`,
+ * its protocol in `protocols`, its host in `hosts` (lower case; exact, or a suffix starting with '.').
+ */
+export function checkDownloadUrl(
+  candidate: string,
+  protocols: readonly string[],
+  hosts: readonly string[] | undefined,
+  base?: URL,
+): URL {
+  let url: URL;
+  try {
+    url = base ? new URL(candidate, base) : new URL(candidate);
+  } catch (cause) {
+    throw new WeComRequestError('bad_request', 'media URL is not a valid URL', { cause: safeCause(cause) });
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new WeComRequestError('forbidden', `media URL protocol ${url.protocol} is not allowed`);
+  }
+  if (hosts && !hosts.some((h) => (h.startsWith('.') ? url.hostname.endsWith(h) : url.hostname === h))) {
+    throw new WeComRequestError('forbidden', 'media URL host is not allowed');
+  }
+  return url;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   parseXmlEnvelope,
 } from './envelope.js';
 import { WeComCryptoError } from './errors.js';
+import { mediaDecryptStream } from './media-stream.js';
 import { resolveOptions, type WeComCryptoOptions } from './options.js';
 import type { CryptoProvider } from './provider.js';
 import { DEFAULT_XML_MAX_BYTES } from './xml.js';
@@ -101,6 +102,8 @@ export abstract class CodecBase<P extends CryptoProvider> {
   readonly #now: () => number;
   readonly #random: (length: number) => Uint8Array;
   readonly #maxBodyLength: number | undefined;
+  /** The 32-byte AES key, kept for streamed media (each stream has its own chain). */
+  readonly #key: Uint8Array;
   protected readonly provider: P;
   /** The long-lived AES context for the configured key (IV = key[0..16]). */
   protected readonly aes: ReturnType<P['createAes']>;
@@ -115,6 +118,7 @@ export abstract class CodecBase<P extends CryptoProvider> {
     this.#random = o.random;
     this.#maxBodyLength = o.maxBodyLength;
     this.provider = o.provider;
+    this.#key = o.key;
     this.aes = this.provider.createAes(o.key, o.key.subarray(0, 16)) as ReturnType<P['createAes']>;
   }
 
@@ -215,19 +219,33 @@ export abstract class CodecBase<P extends CryptoProvider> {
     throw new WeComCryptoError('gen_return_failed', 'unknown envelope format');
   }
 
-  /** The AES context for media: the bot's own, or one for a per-item `aeskey` (44 characters with `=`). */
-  protected mediaAes(data: Uint8Array, aesKey: string | undefined): ReturnType<P['createAes']> {
-    if (!(data instanceof Uint8Array))
-      throw new WeComCryptoError('decrypt_failed', 'media must be a Uint8Array');
-    checkCiphertextLength(data.length);
-    if (aesKey === undefined) return this.aes;
+  /** The key for media: the bot's own, or a per-item `aeskey` (43 characters, or 44 with `=`). */
+  #mediaKey(aesKey: string | undefined): Uint8Array | undefined {
+    if (aesKey === undefined) return undefined;
     const text =
       typeof aesKey === 'string' && aesKey.length === 44 && aesKey.endsWith('=')
         ? aesKey.slice(0, 43)
         : aesKey;
     if (!isEncodingAESKey(text))
       throw new WeComCryptoError('invalid_aes_key', 'aeskey must be 43 or 44 base64 characters');
-    const key = decodeEncodingAESKey(text);
+    return decodeEncodingAESKey(text);
+  }
+
+  /** The AES context for media: the bot's own, or one for a per-item `aeskey`. */
+  protected mediaAes(data: Uint8Array, aesKey: string | undefined): ReturnType<P['createAes']> {
+    if (!(data instanceof Uint8Array))
+      throw new WeComCryptoError('decrypt_failed', 'media must be a Uint8Array');
+    checkCiphertextLength(data.length);
+    const key = this.#mediaKey(aesKey);
+    if (key === undefined) return this.aes;
     return this.provider.createAes(key, key.subarray(0, 16)) as ReturnType<P['createAes']>;
+  }
+
+  /**
+   * `decryptMedia` as a stream: pipe the encrypted download through it, read the decrypted bytes.
+   * A bad `aeskey` throws here; a truncated or badly padded file errors the stream at its end.
+   */
+  decryptMediaStream(aesKey?: string): TransformStream<Uint8Array, Uint8Array> {
+    return mediaDecryptStream(this.provider, this.#mediaKey(aesKey) ?? this.#key);
   }
 }

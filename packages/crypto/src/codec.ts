@@ -41,7 +41,7 @@ export function pkcs7Pad(data: Uint8Array, block = BLOCK): Uint8Array {
 }
 
 /** The pad length of PKCS#7 data over a 32-byte block, checked strictly: 1..32, all pad bytes equal. */
-function padLength(data: Uint8Array, block: number): number {
+export function padLength(data: Uint8Array, block: number): number {
   const pad = data.length === 0 ? 0 : data[data.length - 1]!;
   if (pad < 1 || pad > block || pad > data.length) {
     throw new WeComCryptoError('invalid_buffer', 'bad PKCS#7 padding');

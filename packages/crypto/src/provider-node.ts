@@ -10,7 +10,7 @@ import {
   randomFillSync,
 } from 'node:crypto';
 import { WeComCryptoError } from './errors.js';
-import type { SyncAesContext, SyncCryptoProvider } from './provider.js';
+import type { CbcDecipher, SyncAesContext, SyncCryptoProvider } from './provider.js';
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -134,6 +134,17 @@ export const nodeProvider: SyncCryptoProvider = {
   sha1Hex,
   createAes(key, iv) {
     return new NodeAes(key, iv);
+  },
+  createCbcDecipher(key, iv): CbcDecipher {
+    // OpenSSL keeps the chaining value between updates; without padding it holds nothing back.
+    const decipher = createDecipheriv('aes-256-cbc', key, iv).setAutoPadding(false);
+    return {
+      update(data) {
+        if (data.length % 16 !== 0)
+          throw new WeComCryptoError('decrypt_failed', 'data is not whole AES blocks');
+        return decipher.update(asBuffer(data));
+      },
+    };
   },
   randomBytes,
   base64Encode(bytes) {

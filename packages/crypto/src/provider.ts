@@ -14,12 +14,25 @@ export interface AesContext {
   decrypt(data: Uint8Array): MaybePromise<Uint8Array>;
 }
 
+/**
+ * A running AES-256-CBC decryption without padding: each call takes whole blocks and continues the
+ * chain where the previous call ended (the first call chains from the IV). For streamed media.
+ */
+export interface CbcDecipher {
+  update(data: Uint8Array): MaybePromise<Uint8Array>;
+}
+
 export interface CryptoProvider {
   readonly name: string;
   /** Lowercase hex SHA-1 of the UTF-8 encoding of the parts, concatenated. */
   sha1Hex(...parts: string[]): MaybePromise<string>;
   /** A long-lived AES-256-CBC context for one 32-byte key and 16-byte IV. */
   createAes(key: Uint8Array, iv: Uint8Array): AesContext;
+  /**
+   * A running CBC decipher for one key and IV. Optional: without it, streamed media is decrypted
+   * through `createAes`, block 0 of each call corrected for the chaining value.
+   */
+  createCbcDecipher?(key: Uint8Array, iv: Uint8Array): CbcDecipher;
   /** `length` bytes from a CSPRNG, in a new array the caller owns. */
   randomBytes(length: number): Uint8Array;
   /** Standard, padded base64. */

@@ -52,7 +52,96 @@ const MESSAGES = [
   '中'.repeat(3000),
 ];
 
+/** Feeds `data` through `stream` in chunks of `split` bytes and collects what comes out. */
+export async function streamThrough(
+  stream: TransformStream<Uint8Array, Uint8Array>,
+  data: Uint8Array,
+  split: number,
+): Promise<Buffer> {
+  const source = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < data.length; i += split) controller.enqueue(data.slice(i, i + split));
+      controller.close();
+    },
+  });
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of source.pipeThrough(stream) as unknown as AsyncIterable<Uint8Array>)
+    chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Chunk sizes that cut blocks everywhere: single bytes, around one block, around a page. */
+const SPLITS = [1, 15, 16, 17, 31, 33, 4096 + 3, 1 << 20];
+/** A per-item aeskey (44 characters with its `=`), as media items of AI-bot messages carry. */
+const ITEM_KEY = `${Buffer.from(pseudoRandom(99, 32)).toString('base64').slice(0, 43)}=`;
+
+/** decryptMediaStream against decryptMedia: same bytes, same errors, for every pad and split. */
+export function mediaStreamContract(name: string, provider: CryptoProvider): void {
+  describe(`${name} provider: streamed media decryption`, () => {
+    const codec = new WeComCrypto({ ...OPTIONS_A, provider });
+    const encrypt = (plain: Uint8Array, key: Uint8Array = KEY_A) =>
+      Buffer.from(reference('enc', key, key.subarray(0, 16), plain), 'hex');
+
+    it('gives decryptMedia’s bytes for every pad 1..32, in every split', async () => {
+      for (let padValue = 1; padValue <= 32; padValue++) {
+        const plain = pseudoRandom(padValue, 64 + 32 - padValue);
+        const encrypted = encrypt(pad(plain));
+        expect(encrypted.length).toBe(96);
+        const whole = hex(await codec.decryptMedia(encrypted));
+        expect(whole).toBe(hex(plain));
+        for (const split of SPLITS) {
+          const got = await streamThrough(codec.decryptMediaStream(), encrypted, split);
+          expect(hex(got), `pad ${padValue}, split ${split}`).toBe(whole);
+        }
+      }
+    });
+
+    it('a larger file with a per-item aeskey, in odd splits', async () => {
+      const itemKey = Buffer.from(`${ITEM_KEY.slice(0, 43)}=`, 'base64');
+      const plain = pseudoRandom(3, 200_000 + 7);
+      const encrypted = encrypt(pad(plain), itemKey);
+      const whole = hex(await codec.decryptMedia(encrypted, ITEM_KEY));
+      expect(whole).toBe(hex(plain));
+      for (const split of [4096 + 3, 65_536, 100_001]) {
+        expect(hex(await streamThrough(codec.decryptMediaStream(ITEM_KEY), encrypted, split))).toBe(whole);
+      }
+      // The 43-character form of the same key.
+      const short = codec.decryptMediaStream(ITEM_KEY.slice(0, 43));
+      expect(hex(await streamThrough(short, encrypted, 7777))).toBe(whole);
+    });
+
+    it('errors as decryptMedia does: truncated, too short, bad pad, not bytes, bad aeskey', async () => {
+      const good = encrypt(pad(pseudoRandom(8, 100)));
+      for (const [data, code] of [
+        [good.subarray(0, good.length - 5), 'decrypt_failed'], // truncated last block
+        [good.subarray(0, 16), 'decrypt_failed'], // one AES block: shorter than a WeCom block
+        [new Uint8Array(0), 'decrypt_failed'],
+        [encrypt(new Uint8Array(64)), 'invalid_buffer'], // pad value 0
+        [encrypt(new Uint8Array(64).fill(33)), 'invalid_buffer'], // pad value 33
+        [encrypt(Buffer.concat([new Uint8Array(60), Buffer.from([1, 4, 4, 4])])), 'invalid_buffer'],
+        [
+          encrypt(Buffer.concat([new Uint8Array(32), new Uint8Array(32).fill(32)]).fill(31, 32, 33)),
+          'invalid_buffer',
+        ],
+      ] as const) {
+        await expectCryptoError(() => codec.decryptMedia(data), code);
+        for (const split of [1, 17, 4099]) {
+          await expectCryptoError(() => streamThrough(codec.decryptMediaStream(), data, split), code);
+        }
+      }
+      const stream = codec.decryptMediaStream();
+      const reading = stream.readable.getReader().read();
+      const writing = stream.writable.getWriter().write('text' as unknown as Uint8Array);
+      await expectCryptoError(() => writing, 'decrypt_failed');
+      await expectCryptoError(() => reading, 'decrypt_failed');
+      await expectCryptoError(() => codec.decryptMediaStream('short'), 'invalid_aes_key');
+      await expectCryptoError(() => codec.decryptMediaStream(`${ITEM_KEY.slice(0, 43)}!`), 'invalid_aes_key');
+    });
+  });
+}
+
 export function providerContract(name: string, provider: CryptoProvider): void {
+  mediaStreamContract(name, provider);
   const other = provider === nodeProvider ? webProvider : nodeProvider;
 
   describe(`${name} provider contract`, () => {
