@@ -9,6 +9,7 @@ export {
   type Identity,
 } from './allowlist.js';
 export type { AppConfig, AppInfo } from './app-config.js';
+export type * from './app-event-types.js';
 export {
   CallbackRouter,
   type CallbackRouterOptions,
