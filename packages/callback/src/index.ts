@@ -34,7 +34,12 @@ export {
   WeComTargetError,
 } from './errors.js';
 export { buildChatId, type ParsedChatId, parseChatId } from './identity.js';
-export { JsApiTicketCache, type TicketKind } from './jsapi-ticket.js';
+export {
+  JsApiTicketCache,
+  type TicketKind,
+  wxAgentConfigParams,
+  wxConfigParams,
+} from './jsapi-ticket.js';
 export {
   contentTypeFor,
   filenameFromDisposition,
