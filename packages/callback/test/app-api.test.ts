@@ -281,9 +281,12 @@ describe('media', () => {
     expect(stream.filename).toBe('big.bin');
     let total = 0;
     const chunks: Uint8Array[] = [];
-    for await (const chunk of stream.body) {
-      chunks.push(chunk);
-      total += chunk.byteLength;
+    const reader = stream.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
     }
     expect(total).toBe(bytes.byteLength);
     expect(Buffer.concat(chunks).equals(Buffer.from(bytes))).toBe(true);
