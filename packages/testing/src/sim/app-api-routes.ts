@@ -110,7 +110,12 @@ const chatCreate = authed('POST', (req, state, app) => {
   if (users.length > 2000) return fail(errorBody('chatTooManyMembers'), app);
   if (unknownMember(state, users)) return fail(errorBody('invalidUserId'), app);
   const chats = stateOf(state).chats;
-  let chatid = typeof body.chatid === 'string' && body.chatid.length > 0 ? body.chatid : randomCode(20);
+  let chatid =
+    typeof body.chatid === 'string' && body.chatid.length > 0
+      ? body.chatid
+      : randomCode(24)
+          .replace(/[^0-9A-Za-z]/g, '')
+          .slice(0, 24);
   if (!CHAT_ID.test(chatid)) return fail(errorBody('invalidChatId'), app);
   if (chats.has(chatid)) return fail(errorBody('chatIdExists'), app);
   const owner = typeof body.owner === 'string' && body.owner.length > 0 ? body.owner : users[0]!;
