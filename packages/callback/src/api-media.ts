@@ -117,6 +117,11 @@ function handOver(error: { errcode: number; errmsg: string }, path: string): Api
 
 const PATH = '/cgi-bin/media/get';
 
+function errorName(error: unknown): string {
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'error';
+}
+
 /** media/get, buffered, at most `maxBytes`. */
 export async function getMedia(
   core: ApiCore,
@@ -162,10 +167,19 @@ export async function getMediaStream(
   let stream: MediaStream | undefined;
   await core.withToken(PATH, options.signal, async (token) => {
     const url = core.http.url(PATH, { access_token: token, media_id: mediaId });
-    const response = await core.fetch(url, {
-      method: 'GET',
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    let response: Response;
+    try {
+      response = await core.fetch(url, {
+        method: 'GET',
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      // The error of a bare fetch may quote the URL, access_token included: say only what failed.
+      throw new WeComError('network_error', `media/get stream request failed (${errorName(error)})`, {
+        status: 502,
+      });
+    }
     const contentType = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
     if (!response.ok || response.body === null) {
       await response.body?.cancel().catch(() => {});

@@ -294,6 +294,22 @@ describe('media', () => {
   });
 });
 
+describe('streamed media and secrets', () => {
+  it('a failing stream request never quotes the URL (access_token) in its error', async () => {
+    // A fetch whose error quotes the URL, as some runtimes' do.
+    const api = newApi({
+      fetch: async (input) => {
+        throw new TypeError(`fetch failed for ${String(input)}`);
+      },
+    });
+    const token = await api.tokens.get();
+    const error = await api.getMediaStream('m1').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'network_error', status: 502 });
+    expect(String((error as Error).message)).not.toContain(token);
+    expect(JSON.stringify(error)).not.toContain(token);
+  });
+});
+
 describe('token and rate-limit errors', () => {
   it('40001 on a cached token: exactly one refresh and one resend', async () => {
     const api = newApi();
