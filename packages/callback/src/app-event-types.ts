@@ -136,9 +136,12 @@ export interface UploadMediaJobFinishEvent extends EventBase {
   jobId: string;
 }
 
-/** Schedule events (`add_schedule`, `modify_schedule`, `delete_schedule`). */
+/**
+ * Schedule events (`add_schedule`, `modify_schedule`, `delete_schedule`; `respond_schedule` when an
+ * attendee accepts, tentatively accepts or declines). `userId` is the member (or the app's id).
+ */
 export interface ScheduleEvent extends EventBase {
-  event: 'add_schedule' | 'modify_schedule' | 'delete_schedule';
+  event: 'add_schedule' | 'modify_schedule' | 'delete_schedule' | 'respond_schedule';
   scheduleId: string;
   calId: string;
 }
@@ -203,6 +206,7 @@ export interface MoreCallbackMap {
   'event.add_schedule': ScheduleEvent;
   'event.modify_schedule': ScheduleEvent;
   'event.delete_schedule': ScheduleEvent;
+  'event.respond_schedule': ScheduleEvent;
   'event.add_calendar': CalendarEvent;
   'event.modify_calendar': CalendarEvent;
   'event.delete_calendar': CalendarEvent;

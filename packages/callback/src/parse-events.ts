@@ -141,6 +141,7 @@ export function parseMoreEvents(base: Base, raw: XmlObject, event: string): More
     case 'add_schedule':
     case 'modify_schedule':
     case 'delete_schedule':
+    case 'respond_schedule':
       return { ...base, event, scheduleId: text(raw, 'ScheduleId'), calId: text(raw, 'CalId') };
     case 'add_calendar':
     case 'modify_calendar':
@@ -186,6 +187,7 @@ export function moreSubject(callback: AppEvent): string {
     case 'add_schedule':
     case 'modify_schedule':
     case 'delete_schedule':
+    case 'respond_schedule':
       return `:${callback.scheduleId}`;
     case 'add_calendar':
     case 'modify_calendar':

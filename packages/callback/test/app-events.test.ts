@@ -311,19 +311,21 @@ const cases: [string, Case][] = [
       key: `evt:sys:${now}:upload_media_job_finish::jobid_S0MrnndvRG5fadSlLwiBqiDDbM143UqTmKP3152FZk4`,
     },
   ],
-  ...(['add_schedule', 'modify_schedule', 'delete_schedule'] as const).map((event): [string, Case] => [
-    event,
-    {
-      fixture: appScheduleEvent(event, {
-        ...head,
-        calId: 'wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA',
-        scheduleId: '17c7d2bd9f20d652840f72f59e796AAA',
-      }),
-      names: [`event.${event}`],
-      fields: { calId: 'wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA', scheduleId: '17c7d2bd9f20d652840f72f59e796AAA' },
-      key: `evt:sys:${now}:${event}::17c7d2bd9f20d652840f72f59e796AAA`,
-    },
-  ]),
+  ...(['add_schedule', 'modify_schedule', 'delete_schedule', 'respond_schedule'] as const).map(
+    (event): [string, Case] => [
+      event,
+      {
+        fixture: appScheduleEvent(event, {
+          ...head,
+          calId: 'wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA',
+          scheduleId: '17c7d2bd9f20d652840f72f59e796AAA',
+        }),
+        names: [`event.${event}`],
+        fields: { calId: 'wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA', scheduleId: '17c7d2bd9f20d652840f72f59e796AAA' },
+        key: `evt:sys:${now}:${event}::17c7d2bd9f20d652840f72f59e796AAA`,
+      },
+    ],
+  ),
   ...(['add_calendar', 'modify_calendar', 'delete_calendar'] as const).map((event): [string, Case] => [
     event,
     {

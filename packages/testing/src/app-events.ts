@@ -191,7 +191,7 @@ export function appUploadMediaJobFinish(options: SysEventOptions & { jobId: stri
 }
 
 export function appScheduleEvent(
-  event: 'add_schedule' | 'modify_schedule' | 'delete_schedule',
+  event: 'add_schedule' | 'modify_schedule' | 'delete_schedule' | 'respond_schedule',
   options: SysEventOptions & { calId: string; scheduleId: string },
 ): AppMessage {
   return sys(event, options, { CalId: options.calId, ScheduleId: options.scheduleId });
