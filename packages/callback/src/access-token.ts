@@ -1,14 +1,7 @@
 /**
- * One app's access token (docs/protocol.md §4.5), kept on the Store so every process shares it.
+ * One app's access token (docs/protocol.md §4.5): gettoken behind the shared CredentialCache (Store
+ * record, early refresh, single flight, fenced cross-process lock; see credential-cache.ts).
  *
- * - Refreshed ahead of expiry: `refreshMarginMs` (≥ 60 s; at most half the lifetime) before the
- *   `expires_in` WeCom gave (7200 s when absent).
- * - Single flight in the process: concurrent callers share one refresh.
- * - Across processes: a lock on the Store (`setIfAbsent` with a random fencing value and a TTL).
- *   The holder writes the token with `compareAndSet` against the record it read, so a refresher
- *   whose lock expired can never overwrite a newer token; it releases with `compareAndDelete`.
- *   Other processes poll the Store for the new token, for a bounded time.
- * - `invalidate(token)` evicts only when the cached token is the one that failed.
  * - gettoken configuration errors (40001, 40013, 40091…) are thrown at once and remembered for a
  *   short cooldown instead of being retried; rate limits back off, bounded.
  */
@@ -26,8 +19,8 @@ import {
   silentLogger,
   WeComApiError,
   WeComConfigError,
-  WeComError,
 } from '@maven/wecom-core';
+import { CredentialCache, type CredentialTiming, type FetchedCredential } from './credential-cache.js';
 import {
   CONFIG_ERRCODES,
   RATE_LIMIT_ERRCODES,
@@ -64,14 +57,6 @@ export interface AccessTokenCacheOptions {
   logger?: Logger;
 }
 
-interface TokenRecord {
-  token: string;
-  /** Epoch ms when WeCom says it expires. */
-  expiresAt: number;
-  /** Epoch ms from which it is refreshed. */
-  refreshAt: number;
-}
-
 interface GetTokenResult {
   errcode?: number;
   errmsg?: string;
@@ -97,44 +82,17 @@ const KEYS = [
   'logger',
 ] as const;
 
-function parseRecord(raw: string | undefined): TokenRecord | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    const value = JSON.parse(raw) as Partial<TokenRecord>;
-    if (
-      typeof value.token === 'string' &&
-      value.token.length > 0 &&
-      typeof value.expiresAt === 'number' &&
-      typeof value.refreshAt === 'number'
-    ) {
-      return { token: value.token, expiresAt: value.expiresAt, refreshAt: value.refreshAt };
-    }
-  } catch {
-    // a record this version cannot read counts as absent
-  }
-  return undefined;
-}
-
 export class AccessTokenCache {
   readonly corpId: string;
   /** The Store key of the token record. */
   readonly storeKey: string;
-  readonly #lockKey: string;
   readonly #secret: string;
   readonly #http: HttpClient;
-  readonly #store: Store;
-  readonly #margin: number;
-  readonly #lockTtl: number;
-  readonly #lockWait: number;
-  readonly #poll: number;
+  readonly #cache: CredentialCache;
   readonly #cooldown: number;
   readonly #rateLimit: RateLimitRetry;
   readonly #now: () => number;
   readonly #logger: Logger;
-  #memory: TokenRecord | undefined;
-  /** Tokens WeCom refused, so a read racing an eviction never takes one back from the Store. */
-  readonly #refused = new Set<string>();
-  #inflight: Promise<TokenRecord> | undefined;
   #configError: { error: WeComApiError; until: number } | undefined;
   #fetches = 0;
 
@@ -149,20 +107,7 @@ export class AccessTokenCache {
     else if (options.agentId !== undefined && /^\d+$/.test(String(options.agentId)))
       suffix = `${this.corpId}:${options.agentId}`;
     else throw new WeComConfigError(`${where}: give agentId (an integer) or key`);
-    this.storeKey = `token:${suffix}`;
-    this.#lockKey = `token-lock:${suffix}`;
     this.#http = options.http instanceof HttpClient ? options.http : new HttpClient(options.http ?? {});
-    this.#store = options.store ?? new MemoryStore({ maxEntries: 1000 });
-    this.#margin = optionalNumber(where, 'refreshMarginMs', options.refreshMarginMs, 300_000, {
-      min: 60_000,
-      max: 3_600_000,
-    });
-    this.#lockTtl = optionalNumber(where, 'lockTtlMs', options.lockTtlMs, 10_000, { min: 100, max: 120_000 });
-    this.#lockWait = optionalNumber(where, 'lockWaitMs', options.lockWaitMs, 15_000, {
-      min: 0,
-      max: 120_000,
-    });
-    this.#poll = optionalNumber(where, 'pollIntervalMs', options.pollIntervalMs, 50, { min: 1, max: 5_000 });
     this.#cooldown = optionalNumber(where, 'configErrorCooldownMs', options.configErrorCooldownMs, 30_000, {
       min: 0,
       max: 3_600_000,
@@ -170,6 +115,18 @@ export class AccessTokenCache {
     this.#rateLimit = resolveRateLimit(`${where}: rateLimitRetry`, options.rateLimitRetry);
     this.#now = optionalFunction<() => number>(where, 'now', options.now) ?? Date.now;
     this.#logger = options.logger ?? silentLogger;
+    this.#cache = new CredentialCache({
+      ...resolveTiming(where, options),
+      label: 'access token',
+      prefix: 'token',
+      key: suffix,
+      store: options.store ?? new MemoryStore({ maxEntries: 1000 }),
+      now: this.#now,
+      logger: this.#logger,
+      fields: { corpId: this.corpId },
+      fetch: () => this.#fetch(),
+    });
+    this.storeKey = this.#cache.storeKey;
   }
 
   /** How many gettoken calls this instance made (for health pages and tests). */
@@ -179,108 +136,26 @@ export class AccessTokenCache {
 
   /** A valid token: from memory, the Store, or one shared refresh. */
   async get(): Promise<string> {
-    const memory = this.#memory;
-    if (this.#fresh(memory)) return memory.token;
     if (this.#configError !== undefined) {
       if (this.#now() < this.#configError.until) throw this.#configError.error;
       this.#configError = undefined;
     }
-    this.#inflight ??= this.#refresh().finally(() => {
-      this.#inflight = undefined;
-    });
-    return (await this.#inflight).token;
+    return this.#cache.get();
   }
 
   /**
    * Evicts `token` from memory and from the Store, but only where it is still the cached token
    * (a caller holding an old token must not evict a newer one). True when something was evicted.
    */
-  async invalidate(token: string): Promise<boolean> {
-    let evicted = false;
-    this.#refused.add(token);
-    if (this.#refused.size > 16) this.#refused.delete(this.#refused.values().next().value as string);
-    if (this.#memory?.token === token) {
-      this.#memory = undefined;
-      evicted = true;
-    }
-    const raw = await this.#storeGet(this.storeKey);
-    if (raw !== undefined && parseRecord(raw)?.token === token) {
-      evicted =
-        (await this.#attempt(() => this.#store.compareAndDelete(this.storeKey, raw), false)) || evicted;
-    }
-    if (evicted) this.#logger.info('access token evicted after WeCom refused it', { corpId: this.corpId });
-    return evicted;
+  invalidate(token: string): Promise<boolean> {
+    return this.#cache.invalidate(token);
   }
 
   toJSON(): Record<string, unknown> {
     return { corpId: this.corpId, storeKey: this.storeKey, corpSecret: '[redacted]' };
   }
 
-  #fresh(record: TokenRecord | undefined): record is TokenRecord {
-    return record !== undefined && this.#now() < record.refreshAt && !this.#refused.has(record.token);
-  }
-
-  #remember(record: TokenRecord): TokenRecord {
-    registerSecret(record.token);
-    this.#memory = record;
-    return record;
-  }
-
-  async #refresh(): Promise<TokenRecord> {
-    const waitUntil = this.#now() + this.#lockWait;
-    for (;;) {
-      const seen = await this.#storeGet(this.storeKey);
-      const stored = parseRecord(seen);
-      if (this.#fresh(stored)) return this.#remember(stored);
-      const fence = crypto.randomUUID();
-      const locked = await this.#attempt(
-        () => this.#store.setIfAbsent(this.#lockKey, fence, { ttlMs: this.#lockTtl }),
-        true, // a failing store must not stop tokens: fetch without the lock
-      );
-      if (locked) return this.#remember(await this.#refreshLocked(fence));
-      // Another process is refreshing: wait for its token, or for its lock to go away.
-      for (;;) {
-        if (this.#now() >= waitUntil) {
-          throw new WeComError(
-            'token_unavailable',
-            'timed out waiting for another process to refresh the access token',
-            {
-              status: 503,
-            },
-          );
-        }
-        await sleep(this.#poll);
-        const record = parseRecord(await this.#storeGet(this.storeKey));
-        if (this.#fresh(record)) return this.#remember(record);
-        if ((await this.#storeGet(this.#lockKey)) === undefined) break;
-      }
-    }
-  }
-
-  async #refreshLocked(fence: string): Promise<TokenRecord> {
-    try {
-      // Re-read under the lock: a refresh may have finished between our read and the lock.
-      const current = await this.#storeGet(this.storeKey);
-      const existing = parseRecord(current);
-      if (this.#fresh(existing)) return existing;
-      const record = await this.#fetch();
-      const ttlMs = Math.max(1, record.expiresAt - this.#now());
-      const written = await this.#attempt(
-        () => this.#store.compareAndSet(this.storeKey, current, JSON.stringify(record), { ttlMs }),
-        false,
-      );
-      if (!written) {
-        // Someone wrote after our read (our lock had expired): theirs is newer, keep it.
-        const newer = parseRecord(await this.#storeGet(this.storeKey));
-        if (this.#fresh(newer)) return newer;
-      }
-      return record;
-    } finally {
-      await this.#attempt(() => this.#store.compareAndDelete(this.#lockKey, fence), false);
-    }
-  }
-
-  async #fetch(): Promise<TokenRecord> {
+  async #fetch(): Promise<FetchedCredential> {
     for (let attempt = 1; ; attempt++) {
       this.#fetches++;
       let result: GetTokenResult;
@@ -315,33 +190,26 @@ export class AccessTokenCache {
         await sleep(wait);
         continue;
       }
-      const token = result.access_token;
-      if (typeof token !== 'string' || token.length === 0 || token.length > 2048) {
-        throw new WeComError('invalid_response', 'gettoken answered without an access_token', {
-          status: 502,
-        });
-      }
-      registerSecret(token);
-      const seconds = Number(result.expires_in);
-      const lifetime = (Number.isFinite(seconds) && seconds > 0 ? seconds : 7200) * 1000;
-      const now = this.#now();
-      const margin = Math.min(this.#margin, lifetime / 2);
-      this.#logger.info('access token refreshed', { corpId: this.corpId, expiresInS: lifetime / 1000 });
-      return { token, expiresAt: now + lifetime, refreshAt: now + lifetime - margin };
+      return { value: result.access_token as string, expiresInS: result.expires_in };
     }
   }
+}
 
-  async #storeGet(key: string): Promise<string | undefined> {
-    return this.#attempt(() => this.#store.get(key), undefined);
-  }
-
-  /** Store calls never break token retrieval: a failure is logged and replaced by `fallback`. */
-  async #attempt<T>(op: () => Promise<T>, fallback: T): Promise<T> {
-    try {
-      return await op();
-    } catch (error) {
-      this.#logger.warn('token store operation failed', { corpId: this.corpId, error });
-      return fallback;
-    }
-  }
+/** Timing options shared by every credential cache (tokens, tickets), checked and defaulted. */
+export function resolveTiming(
+  where: string,
+  options: Partial<Record<keyof CredentialTiming, number | undefined>>,
+): CredentialTiming {
+  return {
+    refreshMarginMs: optionalNumber(where, 'refreshMarginMs', options.refreshMarginMs, 300_000, {
+      min: 60_000,
+      max: 3_600_000,
+    }),
+    lockTtlMs: optionalNumber(where, 'lockTtlMs', options.lockTtlMs, 10_000, { min: 100, max: 120_000 }),
+    lockWaitMs: optionalNumber(where, 'lockWaitMs', options.lockWaitMs, 15_000, { min: 0, max: 120_000 }),
+    pollIntervalMs: optionalNumber(where, 'pollIntervalMs', options.pollIntervalMs, 50, {
+      min: 1,
+      max: 5_000,
+    }),
+  };
 }

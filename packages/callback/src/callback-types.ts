@@ -4,6 +4,7 @@
  * MsgId exceeds 2^53.
  */
 import type { XmlObject } from '@maven/wecom-crypto';
+import type { MoreAppEvent, MoreCallbackMap } from './app-event-types.js';
 
 interface CallbackHeader {
   /** `ToUserName`: the CorpID. */
@@ -82,7 +83,7 @@ export type UserMessageType = UserMessage['type'];
 
 // ---------------------------------------------------------------- events
 
-interface EventBase extends CallbackHeader {
+export interface EventBase extends CallbackHeader {
   kind: 'event';
   /** `EventKey` ('' when absent). */
   eventKey: string;
@@ -217,7 +218,8 @@ export type AppEvent =
   | ChangeContactEvent
   | BatchJobResultEvent
   | TemplateCardEvent
-  | TemplateCardMenuEvent;
+  | TemplateCardMenuEvent
+  | MoreAppEvent;
 export type AppEventName = AppEvent['event'];
 
 // ---------------------------------------------------------------- fallback
@@ -227,7 +229,7 @@ export interface UnknownCallback extends CallbackHeader {
   kind: 'unknown';
   /** `Event`, for events. */
   event?: string;
-  /** `ChangeType`, for change_contact. */
+  /** `ChangeType`, for change_contact and the customer-contact events. */
   changeType?: string;
   /** `MsgId`, when present. */
   msgId?: string;
@@ -236,7 +238,7 @@ export interface UnknownCallback extends CallbackHeader {
 export type InboundCallback = UserMessage | AppEvent | UnknownCallback;
 
 /** The payload of each dispatch name: `text`, `event.enter_agent`, `event.change_contact.create_user`… */
-export interface CallbackMap {
+export interface CallbackMap extends MoreCallbackMap {
   text: TextMessage;
   image: ImageMessage;
   voice: VoiceMessage;

@@ -22,3 +22,18 @@ export class WeComMessageError extends WeComError {
     this.name = 'WeComMessageError';
   }
 }
+
+/** Media over WeCom's size limit for its type, refused before any upload. */
+export class WeComMediaTooLargeError extends WeComError {
+  declare readonly code: 'media_too_large';
+  readonly mediaType: string;
+  readonly size: number;
+  readonly limit: number;
+  constructor(mediaType: string, size: number, limit: number) {
+    super('media_too_large', `${mediaType} media of ${size} bytes exceeds ${limit} bytes`, { status: 413 });
+    this.name = 'WeComMediaTooLargeError';
+    this.mediaType = mediaType;
+    this.size = size;
+    this.limit = limit;
+  }
+}

@@ -9,6 +9,7 @@ export {
   type Identity,
 } from './allowlist.js';
 export type { AppConfig, AppInfo } from './app-config.js';
+export type * from './app-event-types.js';
 export {
   CallbackRouter,
   type CallbackRouterOptions,
@@ -21,17 +22,30 @@ export {
 export type * from './callback-types.js';
 export {
   CONFIG_ERRCODES,
+  INVALID_CREDENTIAL,
   RATE_LIMIT_ERRCODES,
   type RateLimitRetryOptions,
   TOKEN_ERRCODES,
 } from './errcodes.js';
-export { type TargetErrorCode, WeComMessageError, WeComTargetError } from './errors.js';
+export {
+  type TargetErrorCode,
+  WeComMediaTooLargeError,
+  WeComMessageError,
+  WeComTargetError,
+} from './errors.js';
 export { buildChatId, type ParsedChatId, parseChatId } from './identity.js';
+export {
+  JsApiTicketCache,
+  type TicketKind,
+  wxAgentConfigParams,
+  wxConfigParams,
+} from './jsapi-ticket.js';
 export {
   contentTypeFor,
   filenameFromDisposition,
   MEDIA_LIMITS,
   type MediaType,
+  UPLOADIMG_LIMIT,
 } from './media.js';
 export {
   Message,
@@ -64,18 +78,5 @@ export type {
   ReplyFailedInfo,
   ReplyOutcome,
 } from './router-events.js';
-export {
-  type Departments,
-  type GetMediaOptions,
-  type MediaFile,
-  type Recipients,
-  type SendOptions,
-  type SendResult,
-  type TokenPolicy,
-  type UpdateTemplateCardOptions,
-  type UpdateTemplateCardResult,
-  type UploadedMedia,
-  type UploadMediaOptions,
-  WeComApi,
-  type WeComApiOptions,
-} from './wecom-api.js';
+export { WeComApi } from './wecom-api.js';
+export type * from './wecom-api-types.js';

@@ -1,6 +1,6 @@
 /** Media helpers: MIME types and file extensions (mime), documented size limits, Content-Disposition names. */
 import mime from 'mime';
-import { WeComMessageError } from './errors.js';
+import { WeComMediaTooLargeError, WeComMessageError } from './errors.js';
 
 export type MediaType = 'image' | 'voice' | 'video' | 'file';
 
@@ -16,6 +16,9 @@ export const MEDIA_LIMITS: Readonly<Record<MediaType, number>> = Object.freeze({
   video: 10 * MiB,
   file: 20 * MiB,
 });
+
+/** media/uploadimg (permanent image URL): 2 MB. */
+export const UPLOADIMG_LIMIT = 2 * MiB;
 
 /** WeCom refuses files of 5 bytes or less. */
 export const MEDIA_MIN_BYTES = 6;
@@ -37,15 +40,19 @@ export function withExtension(filename: string, contentType: string): string {
   return ext ? `${filename}.${ext}` : filename;
 }
 
-export function checkUpload(type: MediaType, size: number, filename: string): void {
+/** Throws WeComMessageError for a bad type or name, WeComMediaTooLargeError over the limit. */
+export function checkUpload(
+  type: MediaType,
+  size: number,
+  filename: string,
+  limit: number = MEDIA_LIMITS[type],
+): void {
   if (!isMediaType(type)) throw new WeComMessageError('media type must be image, voice, video or file');
   if (typeof filename !== 'string' || filename.trim().length === 0 || /[\r\n"]/.test(filename)) {
     throw new WeComMessageError('media filename must be a non-empty name without quotes or line breaks');
   }
   if (size < MEDIA_MIN_BYTES) throw new WeComMessageError('WeCom refuses media of 5 bytes or less');
-  if (size > MEDIA_LIMITS[type]) {
-    throw new WeComMessageError(`${type} media exceeds ${MEDIA_LIMITS[type]} bytes`);
-  }
+  if (size > limit) throw new WeComMediaTooLargeError(type, size, limit);
 }
 
 /** Header values arrive as byte strings: UTF-8 file names show up as Latin-1 characters. */

@@ -1,6 +1,6 @@
 /** Decrypted callback XML → a typed callback. Unknown types become `kind: 'unknown'`, never text. */
 import { WeComRequestError } from '@maven/wecom-core';
-import type { XmlObject, XmlValue } from '@maven/wecom-crypto';
+import type { XmlObject } from '@maven/wecom-crypto';
 import type {
   AppEvent,
   ChangeContactEvent,
@@ -9,38 +9,8 @@ import type {
   UnknownCallback,
   UserMessage,
 } from './callback-types.js';
-
-function text(node: XmlObject | undefined, name: string): string {
-  const value = node?.[name];
-  return typeof value === 'string' ? value : '';
-}
-
-function optional(node: XmlObject, name: string): string | undefined {
-  const value = node[name];
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-function num(node: XmlObject | undefined, name: string): number {
-  const value = text(node, name);
-  return value === '' ? Number.NaN : Number(value);
-}
-
-function child(node: XmlObject | undefined, name: string): XmlObject | undefined {
-  const value = node?.[name];
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
-}
-
-function many(value: XmlValue | undefined): XmlValue[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
+import { moreSubject, parseMoreEvents } from './parse-events.js';
+import { child, list, many, num, optional, text } from './xml-fields.js';
 
 function required(raw: XmlObject, name: string): string {
   const value = raw[name];
@@ -194,7 +164,7 @@ function parseEvent(h: Header, raw: XmlObject): AppEvent | UnknownCallback {
         responseCode: text(raw, 'ResponseCode'),
       };
     default:
-      return unknownEvent(h, raw, event);
+      return parseMoreEvents(base, raw, event) ?? unknownEvent(h, raw, event);
   }
 }
 
@@ -315,7 +285,7 @@ function subject(callback: InboundCallback): string {
     case 'template_card_menu_event':
       return `:${callback.taskId}:${callback.responseCode}`;
     default:
-      return '';
+      return moreSubject(callback);
   }
 }
 
@@ -324,6 +294,6 @@ export function dispatchNames(callback: InboundCallback): string[] {
   if (callback.kind === 'message') return [callback.type, 'message', 'callback'];
   if (callback.kind === 'unknown') return ['unknown', 'callback'];
   const names = [`event.${callback.event}`];
-  if (callback.event === 'change_contact') names.unshift(`event.change_contact.${callback.changeType}`);
+  if ('changeType' in callback) names.unshift(`event.${callback.event}.${callback.changeType}`);
   return [...names, 'event', 'callback'];
 }

@@ -379,10 +379,32 @@ describe('typed messages and events', () => {
     });
   });
 
+  it('approval, app-status and customer-contact events are typed, no longer "unknown"', async () => {
+    for (const event of ['open_approval_change', 'share_agent_change', 'close_inactive_agent']) {
+      const got = await dispatch(eventXml(app, event, { EventKey: 'x' }, { from: 'sys' }));
+      expect(got.names).toEqual(['event', 'callback']);
+      expect(got.callback).toMatchObject({ kind: 'event', event });
+    }
+    const external = await dispatch(
+      eventXml(
+        app,
+        'change_external_contact',
+        { ChangeType: 'add_external_contact', UserID: 'zhangsan', ExternalUserID: 'wm1' },
+        { from: 'sys' },
+      ),
+    );
+    expect(external.names).toEqual(['event', 'callback']);
+    expect(external.callback).toMatchObject({
+      kind: 'event',
+      changeType: 'add_external_contact',
+      memberId: 'zhangsan',
+    });
+  });
+
   it('unknown events and message types go to "unknown", never to text', async () => {
-    const got = await dispatch(eventXml(app, 'open_approval_change', { EventKey: 'x' }));
+    const got = await dispatch(eventXml(app, 'hologram_event', { EventKey: 'x' }));
     expect(got.names).toEqual(['unknown', 'callback']);
-    expect(got.callback).toMatchObject({ kind: 'unknown', event: 'open_approval_change' });
+    expect(got.callback).toMatchObject({ kind: 'unknown', event: 'hologram_event' });
     const weird = await dispatch(head('hologram', { Data: '…' }));
     expect(weird.names).toEqual(['unknown', 'callback']);
     expect(weird.callback).toMatchObject({

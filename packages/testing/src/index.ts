@@ -1,4 +1,22 @@
 export {
+  appAgentStatusEvent,
+  appBatchJobResult,
+  appCalendarEvent,
+  appExternalChatChange,
+  appExternalContactChange,
+  appExternalTagChange,
+  appKfAccountAuthChange,
+  appKfMsgOrEvent,
+  appLivingStatusChange,
+  appMeetingRoomEvent,
+  appOpenApprovalChange,
+  appScheduleEvent,
+  appSysApprovalChange,
+  appTemplateCardMenuEvent,
+  appUploadMediaJobFinish,
+  type SysEventOptions,
+} from './app-events.js';
+export {
   type AppEventOptions,
   type AppMessage,
   type AppMessageOptions,

@@ -1,5 +1,6 @@
 /** WeCom's API side: `/cgi-bin/*` handlers, each returning what to answer. */
 import { randomCode } from '../random.js';
+import { APP_API_ROUTES } from './app-api-routes.js';
 import type { AppRegistry, SimApp } from './apps.js';
 import { type ErrorBody, errorBody } from './errcodes.js';
 import { parseMaybeJson } from './http-io.js';
@@ -91,9 +92,9 @@ const send = authed('POST', (req, state, app) => {
   state.sent.push({ app: app.name, msgid, body, at: state.now(), recalled: false });
   const extra: Record<string, unknown> = {
     invaliduser: result.invaliduser,
-    invalidparty: '',
-    invalidtag: '',
-    unlicenseduser: '',
+    invalidparty: result.invalidparty,
+    invalidtag: result.invalidtag,
+    unlicenseduser: result.unlicenseduser,
     msgid,
   };
   if (isInteractiveCard(body)) {
@@ -199,4 +200,5 @@ export const API_ROUTES: Record<string, Handler> = {
   'media/upload': upload,
   'media/get': mediaGet,
   'aibot/response': aibotResponse,
+  ...APP_API_ROUTES,
 };

@@ -104,7 +104,10 @@ export class HttpHandler {
     };
     let raw: Buffer;
     try {
-      raw = await readBody(req, key === 'media/upload' ? UPLOAD_MAX : this.#maxBody);
+      raw = await readBody(
+        req,
+        key === 'media/upload' || key === 'media/uploadimg' ? UPLOAD_MAX : this.#maxBody,
+      );
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
       this.#answer(res, call, 413, { json: { errcode: 45002, errmsg: 'request body too large' } });

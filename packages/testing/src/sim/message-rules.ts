@@ -31,6 +31,11 @@ export interface SendCheckContext {
 export interface SendAccepted {
   msgtype: string;
   invaliduser: string;
+  /** Department and tag ids are integers at WeCom: others are reported invalid. */
+  invalidparty: string;
+  invalidtag: string;
+  /** The simulator licenses every member, so this stays empty. */
+  unlicenseduser: string;
 }
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -69,7 +74,24 @@ export function checkSend(body: unknown, ctx: SendCheckContext): SendAccepted | 
     invalid = users.map((u) => u.toLowerCase()).filter((u) => !ctx.users!.has(u));
     if (invalid.length === users.length && parties.length + tags.length === 0) return errorBody('allInvalid');
   }
-  return { msgtype, invaliduser: invalid.join('|') };
+  const notId = (id: string) => !/^[1-9]\d{0,9}$/.test(id);
+  const badParties = parties.filter(notId);
+  const badTags = tags.filter(notId);
+  if (
+    users.length === invalid.length &&
+    badParties.length === parties.length &&
+    badTags.length === tags.length &&
+    badParties.length + badTags.length > 0
+  ) {
+    return errorBody('allInvalid');
+  }
+  return {
+    msgtype,
+    invaliduser: invalid.join('|'),
+    invalidparty: badParties.join('|'),
+    invalidtag: badTags.join('|'),
+    unlicenseduser: '',
+  };
 }
 
 function checkPayload(
