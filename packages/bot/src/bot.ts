@@ -24,6 +24,7 @@ import { WeComBotError } from './errors.js';
 import type { BotEvents, ErrorInfo } from './events.js';
 import { md5Hex } from './md5.js';
 import { downloadMedia, type MediaFile, type MediaSource } from './media.js';
+import { downloadMediaStream, type MediaStream, type MediaStreamOptions } from './media-stream.js';
 import { type ResolvedOptions, resolveOptions, type WeComBotOptions } from './options.js';
 import { ResponseUrlOutbox } from './outbox.js';
 import { checkCard, checkFeedbackId, fitContent } from './payloads.js';
@@ -186,6 +187,16 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     return downloadMedia(source, { http: this.#http, crypto: this.#crypto, options: this.#o.media });
   }
 
+  /** The same as a stream decrypted on the fly (files up to WeCom's 100 MB, in bounded memory). */
+  downloadMediaStream(source: MediaSource, call?: MediaStreamOptions): Promise<MediaStream> {
+    const fetch = this.#o.http.fetch;
+    return downloadMediaStream(
+      source,
+      { crypto: this.#crypto, options: this.#o.media, ...(fetch ? { fetch } : {}) },
+      call,
+    );
+  }
+
   /**
    * For schedulers: this channel cannot deliver proactively. Logs the skip at WARN (an operator
    * must see a delivery that did not happen) and returns false, so callers can write
@@ -230,6 +241,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
       marker: o.truncationMarker,
       report: (result) => this.#report(result),
       download: (source) => this.downloadMedia(source),
+      downloadStream: (source, call) => this.downloadMediaStream(source, call),
       writerOptions: ({ id, passive }) => ({
         id,
         passive,

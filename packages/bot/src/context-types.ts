@@ -1,6 +1,7 @@
 /** The public shape of the per-callback context a bot listener gets (see context.ts for how it works). */
 import type { DeliveryResult } from './delivery.js';
 import type { MediaFile, MediaSource } from './media.js';
+import type { MediaStream, MediaStreamOptions } from './media-stream.js';
 import type { StreamWriter } from './stream.js';
 import type {
   BotInbound,
@@ -35,6 +36,8 @@ export interface ContextBase<M extends BotInbound = BotInbound> {
   waitUntil(promise: Promise<unknown>): void;
   /** Downloads and decrypts media: by default the message's first media item. */
   downloadMedia(source?: MediaSource): Promise<MediaFile>;
+  /** The same as a stream decrypted on the fly: large files in bounded memory. */
+  downloadMediaStream(source?: MediaSource, call?: MediaStreamOptions): Promise<MediaStream>;
   /** Every media item of the message, in order (mixed messages may have several images). */
   downloadAllMedia(): Promise<MediaFile[]>;
 }

@@ -43,6 +43,7 @@ export function createContext(x: Exchange): BotContext {
     },
     waitUntil: (promise) => x.waitUntil(promise),
     downloadMedia: (source) => x.downloadMedia(source),
+    downloadMediaStream: (source, call) => x.downloadMediaStream(source, call),
     downloadAllMedia: () => x.downloadAllMedia(),
     reply: (markdown, options) => x.reply(markdown, options),
     stream: (options) => x.stream(options),

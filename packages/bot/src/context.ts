@@ -12,6 +12,7 @@ import type { DeliveryResult, ReplyDelivered, ReplyKind } from './delivery.js';
 import { WeComBotError } from './errors.js';
 import { randomId } from './ids.js';
 import type { MediaFile, MediaSource } from './media.js';
+import type { MediaStream, MediaStreamOptions } from './media-stream.js';
 import type { OutboxMeta, ResponseUrlOutbox, ResponseUrlPayload } from './outbox.js';
 import { checkCard, checkFeedbackId, fitContent, type PassiveBody, streamFrame } from './payloads.js';
 import { type StreamWriter, StreamWriterImpl, type StreamWriterOptions } from './stream.js';
@@ -23,6 +24,7 @@ export interface ExchangeServices {
   marker: string | undefined;
   report: (result: DeliveryResult) => Promise<void>;
   download: (source: MediaSource) => Promise<MediaFile>;
+  downloadStream: (source: MediaSource, call?: MediaStreamOptions) => Promise<MediaStream>;
   /** Builds writer options for this message (store, window, clock, hand-over). */
   writerOptions: (base: Pick<StreamWriterOptions, 'id' | 'passive'>) => Omit<StreamWriterOptions, 'handOver'>;
   /** Records msgid → stream id so a re-delivered message gets the same stream. */
@@ -320,6 +322,11 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
     };
     this.#choose({ kind: 'update_template_card', body });
     return this.#passiveResult('update_template_card');
+  }
+
+  downloadMediaStream(source?: MediaSource, call?: MediaStreamOptions): Promise<MediaStream> {
+    const m = this.message as UserMessage | UnknownMessage;
+    return this.#s.downloadStream(source ?? { media: m.media ?? [] }, call);
   }
 
   downloadMedia(source?: MediaSource): Promise<MediaFile> {

@@ -26,6 +26,12 @@ export { type BotErrorCode, WeComBotError } from './errors.js';
 export type { BotEventName, BotEvents, ErrorInfo } from './events.js';
 export { md5Hex } from './md5.js';
 export type { MediaBlock, MediaFile, MediaSource } from './media.js';
+export {
+  downloadMediaStream,
+  type MediaStream,
+  type MediaStreamOptions,
+  WECOM_FILE_MAX_BYTES,
+} from './media-stream.js';
 export type { AckMode, BotHttpOptions, MediaOptions, WeComBotOptions } from './options.js';
 export { CONTENT_LIMIT_BYTES } from './payloads.js';
 export { blockTypeOf, sniffMime } from './sniff.js';

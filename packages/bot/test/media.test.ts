@@ -39,6 +39,24 @@ describe('media download', () => {
     expect(file.block).toEqual({ type: 'image', mimeType: 'image/png', data: file.base64 });
   });
 
+  it('ctx.downloadMediaStream(): the same image as a stream decrypted on the fly', async () => {
+    const t = setup();
+    const png = fakePng(70_000);
+    const url = suite.wecom.putMedia(name(), {
+      bytes: encryptMedia(png),
+      contentType: 'application/octet-stream',
+    });
+    const got = gate<{ mime: string | undefined; bytes: Uint8Array }>();
+    t.bot.on('image', async (_m, ctx) => {
+      const media = await ctx.downloadMediaStream();
+      got.open({ mime: media.mime, bytes: new Uint8Array(await new Response(media.stream).arrayBuffer()) });
+    });
+    await post(t.bot, botImage({ url }));
+    const file = await got.promise;
+    expect(file.mime).toBe('image/png');
+    expect(Buffer.from(file.bytes).equals(Buffer.from(png))).toBe(true);
+  });
+
   it('bot.downloadMedia(): a file with its name from Content-Disposition', async () => {
     const t = setup();
     const url = suite.wecom.putMedia(name(), {
