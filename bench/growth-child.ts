@@ -105,8 +105,8 @@ async function streams(options: { streams: number; storeBound?: number }): Promi
   const writers = new Map<string, StreamWriter>();
   bot.on('text', async (message, ctx) => {
     const writer = ctx.stream();
-    writers.set(message.msgid, writer);
-    await writer.append(`Thinking about ${message.msgid}…`);
+    writers.set(message.msgId, writer);
+    await writer.append(`Thinking about ${message.msgId}…`);
   });
   // Every request is signed before measuring.
   const opens = Array.from({ length: n }, (_, i) =>

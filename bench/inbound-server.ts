@@ -83,7 +83,7 @@ if (config.kind === 'bot') {
   });
   bot.on('text', (message, ctx) => {
     replies++;
-    return ctx.reply(`echo ${message.msgid}`);
+    return ctx.reply(`echo ${message.msgId}`);
   });
   handler = bot;
   floor = floorFor(new WeComCryptoSync({ ...BOT_KEYS, receiveId: '', timestampWindow: false }), 'json');

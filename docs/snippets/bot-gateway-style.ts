@@ -2,8 +2,8 @@
 import { WeComBot } from '@maven/wecom-bot';
 
 declare const bus: {
-  publish(event: { msgid: string; chatId: string; text: string }): void;
-  onAnswer(listener: (answer: { msgid: string; text: string }) => void): void;
+  publish(event: { msgId: string; chatId: string; text: string }): void;
+  onAnswer(listener: (answer: { msgId: string; text: string }) => void): void;
 };
 
 const bot = new WeComBot({
@@ -14,11 +14,11 @@ const bot = new WeComBot({
 });
 
 bot.on('callback', (message) => {
-  if ('text' in message) bus.publish({ msgid: message.msgid, chatId: message.chatId, text: message.text });
+  if ('text' in message) bus.publish({ msgId: message.msgId, chatId: message.chatId, text: message.text });
 });
 
 // Each answer uses the response_url of the message it answers (single use), never "the chat's latest".
-bus.onAnswer(async ({ msgid, text }) => {
-  const result = await bot.reply({ msgid }, text);
+bus.onAnswer(async ({ msgId, text }) => {
+  const result = await bot.reply({ msgId }, text);
   if (!result.ok) console.warn('not delivered:', result.reason);
 });

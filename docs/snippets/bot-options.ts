@@ -10,7 +10,7 @@ const bot = new WeComBot({
   path: '/wecom/bot', // or a list; undefined = any path
   store: new MemoryStore({ maxEntries: 100_000 }), // like the default (which warns when full); @maven/wecom-redis for replicas
   allowFrom: ['zhangsan'], // sender userids, trimmed, exact; absent = everyone, [] = nobody, '*' = everyone
-  dedupTtlMs: 300_000, // how long a msgid is remembered
+  dedupTtlMs: 300_000, // how long a msgId is remembered
   deadlineMs: 4000, // time listeners get before the callback is answered (0 to 4999)
   ack: 'empty', // 'empty' (200, empty body) or 'success' (the reference's encrypted "success")
   maxBodyBytes: 64 * 1024, // 413 above it, before any crypto (1 KiB … 16 MiB)

@@ -14,7 +14,7 @@ const bot = new WeComBot({
 bot.on('text', async (message, ctx) => {
   // Call stream() before anything slow: its first frame goes back in this callback's response,
   // and from then on WeCom sends refresh callbacks that the bot answers from the stream's state.
-  const stream = ctx.stream({ feedbackId: `fb-${message.msgid}` });
+  const stream = ctx.stream({ feedbackId: `fb-${message.msgId}` });
   ctx.waitUntil(
     (async () => {
       try {

@@ -59,12 +59,12 @@ beforeAll(async () => {
     logger: silentLogger,
   });
   bot.on('text', async (message, ctx) => {
-    bump(calls, message.msgid);
+    bump(calls, message.msgId);
     if (message.text.startsWith('late')) await sleep(LISTENER_MS);
-    await ctx.reply(`reply to ${message.msgid}`);
+    await ctx.reply(`reply to ${message.msgId}`);
   });
-  bot.on('reply.delivered', (r) => note(r.msgid!, `delivered:${r.channel}`));
-  bot.on('reply.failed', (r) => note(r.msgid!, `failed:${r.reason}`));
+  bot.on('reply.delivered', (r) => note(r.msgId!, `delivered:${r.channel}`));
+  bot.on('reply.failed', (r) => note(r.msgId!, `failed:${r.reason}`));
   router = new CallbackRouter({
     app: { ...APP },
     path: APP_PATH,

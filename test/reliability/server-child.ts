@@ -119,8 +119,8 @@ bot.on('text', async (message, ctx) => {
   const delay = delayOf(message.text);
   if (delay > 0) await sleep(delay);
   botCounters.started++;
-  botOutcomes.set(message.msgid, 0);
-  await ctx.reply(`reply to ${message.msgid}`);
+  botOutcomes.set(message.msgId, 0);
+  await ctx.reply(`reply to ${message.msgId}`);
 });
 const botOutcome = (msgid: string | undefined) => {
   if (msgid === undefined || !botOutcomes.has(msgid)) return;
@@ -130,11 +130,11 @@ const botOutcome = (msgid: string | undefined) => {
 };
 bot.on('reply.delivered', (result) => {
   bump(botCounters.delivered, result.channel);
-  botOutcome(result.msgid);
+  botOutcome(result.msgId);
 });
 bot.on('reply.failed', (result) => {
   bump(botCounters.failed, result.reason);
-  botOutcome(result.msgid);
+  botOutcome(result.msgId);
 });
 bot.on('error', () => {
   botCounters.errors++;

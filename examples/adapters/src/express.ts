@@ -2,7 +2,7 @@
  * Express 5: `node --import tsx examples/adapters/src/express.ts`
  * The WeCom middleware goes before any body parser: it needs the raw body to check the signature.
  */
-import { wecomHealth, wecomExpress } from '@maven/wecom-express';
+import { wecomExpress, wecomHealth } from '@maven/wecom-express';
 import express from 'express';
 import { createHandlers } from './handlers.js';
 import { announce } from './serve-node.js';

@@ -2,7 +2,7 @@
  * The echo agent: what the reference gateway's model would answer, made deterministic so the
  * gateway's behaviour can be checked end to end. It sees typed messages and returns markdown.
  */
-import type { BotInbound, MediaFile, MediaRef } from '@maven/wecom-bot';
+import type { BotCallback, MediaFile, MediaRef } from '@maven/wecom-bot';
 
 export const WELCOME =
   'Hello! I am the Maven echo bot. Send me text, voice, an image or a mix, and I echo it.';
@@ -28,7 +28,7 @@ async function imageLine(ref: MediaRef, load: MediaLoader): Promise<string> {
  * The answer to a user message, or undefined when there is nothing to say (events other than
  * enter_chat, empty messages). enter_chat is answered with `welcome()`, not here.
  */
-export async function echoAnswer(message: BotInbound, load: MediaLoader): Promise<string | undefined> {
+export async function echoAnswer(message: BotCallback, load: MediaLoader): Promise<string | undefined> {
   switch (message.type) {
     case 'text':
     case 'voice':

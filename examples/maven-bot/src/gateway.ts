@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type BotInbound,
+  type BotCallback,
   type MessageContext,
   type UserMessage,
   WeComBot,
@@ -64,7 +64,7 @@ export interface Gateway {
 
 const USER_TYPES = new Set(['text', 'voice', 'mixed', 'image', 'file', 'video']);
 
-function isUserMessage(message: BotInbound): message is UserMessage {
+function isUserMessage(message: BotCallback): message is UserMessage {
   return USER_TYPES.has(message.type);
 }
 
@@ -98,31 +98,31 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
 
   bot.on('reply.delivered', (r) => {
     log.info('reply.delivered', {
-      msgid: r.msgid,
+      msgid: r.msgId,
       channel: r.channel,
       kind: r.kind,
       ...(r.streamId ? { streamId: r.streamId, finish: r.finish } : {}),
     });
   });
   bot.on('reply.failed', (r) => {
-    log.warn('reply.failed', { msgid: r.msgid, channel: r.channel, reason: r.reason, code: r.error.code });
+    log.warn('reply.failed', { msgid: r.msgId, channel: r.channel, reason: r.reason, code: r.error.code });
   });
   bot.on('error', (error, info) => log.error('bot.error', { ...info, error }));
 
   /** Reference behaviour: the answer is published later and goes out through this message's response_url. */
-  async function answerLater(message: UserMessage, ctx: MessageContext<BotInbound>): Promise<void> {
+  async function answerLater(message: UserMessage, ctx: MessageContext<BotCallback>): Promise<void> {
     const answer = await echoAnswer(message, (ref) => ctx.downloadMedia(ref));
     if (answer === undefined) return;
     try {
-      await bot.reply({ msgid: message.msgid }, answer);
+      await bot.reply({ msgId: message.msgId }, answer);
     } catch (error) {
       // No response_url is remembered for this message: reported as reply.failed already.
-      log.debug('reply not sent', { msgid: message.msgid, error });
+      log.debug('reply not sent', { msgid: message.msgId, error });
     }
   }
 
   /** `--stream`: the stream is already on its way passively; it grows piece by piece, then finishes. */
-  async function answerStreamed(message: UserMessage, ctx: MessageContext<BotInbound>): Promise<void> {
+  async function answerStreamed(message: UserMessage, ctx: MessageContext<BotCallback>): Promise<void> {
     const writer = ctx.stream();
     const answer = (await echoAnswer(message, (ref) => ctx.downloadMedia(ref))) ?? '(nothing to echo)';
     // All but the last piece grow the text; finish() shows the whole answer in the final frame.
@@ -135,7 +135,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
 
   bot.on('callback', async (message, ctx) => {
     log.info('inbound', {
-      msgid: message.msgid,
+      msgid: message.msgId,
       type: message.type,
       from: message.userId,
       chat: message.chatId,

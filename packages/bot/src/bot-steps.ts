@@ -1,6 +1,6 @@
 /**
  * What the AI bot tells the shared inbound pipeline (@maven/wecom-core): a JSON envelope opened
- * with the bot's one key, the typed callback, its dedup key (aibotid + msgid), the allowlist,
+ * with the bot's one key, the typed callback, its dedup key (aibotid + msgId), the allowlist,
  * stream refreshes answered from the Store, and the encrypted JSON passive reply.
  */
 import {
@@ -26,9 +26,9 @@ import { parseCallback, type StreamRefresh } from './parse.js';
 import { type PassiveBody, streamFrame } from './payloads.js';
 import type { ReplyTargets } from './reply-targets.js';
 import { loadStream } from './stream.js';
-import type { BotInbound } from './types.js';
+import type { BotCallback } from './types.js';
 
-type Parsed = BotInbound | StreamRefresh;
+type Parsed = BotCallback | StreamRefresh;
 
 export interface BotStepsInit {
   options: ResolvedOptions;
@@ -40,7 +40,7 @@ export interface BotStepsInit {
   report(result: DeliveryResult): Promise<void>;
   emitError(error: unknown, info: ErrorInfo): Promise<void>;
   /** The context's services for one message. */
-  services(message: BotInbound, aibotid: string, receivedAt: number): ExchangeServices;
+  services(message: BotCallback, aibotid: string, receivedAt: number): ExchangeServices;
 }
 
 /** The bot has one app: itself. */
@@ -101,22 +101,22 @@ export class BotSteps implements InboundHooks<App, string, Parsed, PassiveBody, 
   }
 
   dedupKey(message: Parsed): string | undefined {
-    // Stream refreshes repeat their message's msgid: the signed request's mark tells them apart.
+    // Stream refreshes repeat their message's msgId: the signed request's mark tells them apart.
     if (message.type === 'stream') return undefined;
-    if (!message.msgid) {
-      this.#i.logger.warn('callback without msgid: deduplicated by its signed request only', {
+    if (!message.msgId) {
+      this.#i.logger.warn('callback without msgId: deduplicated by its signed request only', {
         type: message.type,
       });
       return undefined;
     }
-    return `${this.#aibotid(message)}:${message.msgid}`;
+    return `${this.#aibotid(message)}:${message.msgId}`;
   }
 
   describe(message: Parsed): { type: string; msgId?: string; chatId?: string } {
     const chatId = message.type === 'stream' ? undefined : message.chatId;
     return {
       type: message.type,
-      ...(message.msgid ? { msgId: message.msgid } : {}),
+      ...(message.msgId ? { msgId: message.msgId } : {}),
       ...(chatId ? { chatId } : {}),
     };
   }
@@ -147,7 +147,7 @@ export class BotSteps implements InboundHooks<App, string, Parsed, PassiveBody, 
     try {
       state = await loadStream(this.#i.store, this.#aibotid(message), message.streamId);
     } catch (error) {
-      await this.#i.emitError(error, { phase: 'store', msgId: message.msgid, type: 'stream' });
+      await this.#i.emitError(error, { phase: 'store', msgId: message.msgId, type: 'stream' });
     }
     if (!state) {
       this.#i.logger.warn('stream refresh for an unknown or expired stream; acknowledged', {
@@ -164,7 +164,7 @@ export class BotSteps implements InboundHooks<App, string, Parsed, PassiveBody, 
               ok: true,
               channel: 'passive',
               kind: 'stream',
-              msgid: s.msgid,
+              msgId: s.msgId,
               chatId: s.chatId,
               streamId: s.id,
               finish: true,
@@ -178,7 +178,7 @@ export class BotSteps implements InboundHooks<App, string, Parsed, PassiveBody, 
   async answerDuplicate(message: Parsed): Promise<PassiveChoice<PassiveBody> | undefined> {
     const aibotid = this.#aibotid(message);
     try {
-      const streamId = await this.#i.store.get(`msgstream:${aibotid}:${message.msgid}`);
+      const streamId = await this.#i.store.get(`msgstream:${aibotid}:${message.msgId}`);
       const state = streamId ? await loadStream(this.#i.store, aibotid, streamId) : undefined;
       if (state) return { reply: streamFrame(state) };
     } catch (error) {
@@ -188,14 +188,14 @@ export class BotSteps implements InboundHooks<App, string, Parsed, PassiveBody, 
   }
 
   async begin(parsed: Parsed, _app: App, rc: ReceiveContext): Promise<Exchange> {
-    const message = parsed as BotInbound;
+    const message = parsed as BotCallback;
     const { options, targets, tasks } = this.#i;
     const aibotid = this.#aibotid(message);
     const receivedAt = options.inbound.now();
-    if (message.response_url && message.msgid) {
+    if (message.response_url && message.msgId) {
       const target = {
         url: message.response_url,
-        msgid: message.msgid,
+        msgId: message.msgId,
         chatId: message.chatId,
         chattype: message.chattype,
         aibotid,
@@ -204,7 +204,7 @@ export class BotSteps implements InboundHooks<App, string, Parsed, PassiveBody, 
       try {
         await targets.remember(target);
       } catch (error) {
-        await this.#i.emitError(error, { phase: 'store', msgId: message.msgid, type: message.type });
+        await this.#i.emitError(error, { phase: 'store', msgId: message.msgId, type: message.type });
       }
       void tasks.run(targets.indexChat(target), rc.waitUntil);
     }

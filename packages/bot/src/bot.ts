@@ -29,7 +29,7 @@ import { type ResolvedOptions, resolveOptions, type WeComBotOptions } from './op
 import { ResponseUrlOutbox } from './outbox.js';
 import { checkCard, checkFeedbackId, fitContent } from './payloads.js';
 import { type ReplyTarget, ReplyTargets } from './reply-targets.js';
-import type { BotInbound, TemplateCard } from './types.js';
+import type { BotCallback, TemplateCard } from './types.js';
 
 /** What this channel can do, truthfully (hosts read it instead of guessing). */
 export interface BotCapabilities {
@@ -42,7 +42,7 @@ export interface BotCapabilities {
 }
 
 /** Whom `bot.reply()` answers outside a handler: one message (preferred), or a chat's newest unused message. */
-export type ReplyTargetRef = { msgid: string } | { chatId: string };
+export type ReplyTargetRef = { msgId: string } | { chatId: string };
 
 export class WeComBot extends WeComEndpoint<BotEvents> {
   readonly capabilities: BotCapabilities = Object.freeze({
@@ -125,7 +125,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
 
   /**
    * Answers a message later (gateway style: the inbound went to a bus, the answer comes back).
-   * `{ msgid }` uses that message's own response_url; `{ chatId }` the newest unused one of the
+   * `{ msgId }` uses that message's own response_url; `{ chatId }` the newest unused one of the
    * chat. An unknown target rejects with `unknown_reply_target` (and reports reply.failed).
    */
   reply(target: ReplyTargetRef, markdown: string, options: ReplyOptions = {}): Promise<DeliveryResult> {
@@ -219,13 +219,13 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
       this.#logger.debug('reply delivered', {
         channel: result.channel,
         kind: result.kind,
-        msgid: result.msgid,
+        msgId: result.msgId,
       });
     } else {
       this.#logger.warn('reply failed', {
         channel: result.channel,
         kind: result.kind,
-        msgid: result.msgid,
+        msgId: result.msgId,
         reason: result.reason,
         error: result.error,
       });
@@ -233,7 +233,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     await notifyListeners(this, this.#logger, result.ok ? 'reply.delivered' : 'reply.failed', [result]);
   }
 
-  #services(message: BotInbound, aibotid: string, receivedAt: number): ExchangeServices {
+  #services(message: BotCallback, aibotid: string, receivedAt: number): ExchangeServices {
     const o = this.#o;
     return {
       outbox: this.#outbox,
@@ -246,7 +246,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
         id,
         passive,
         aibotid,
-        msgid: message.msgid,
+        msgId: message.msgId,
         chatId: message.chatId,
         startedAt: receivedAt,
         windowMs: o.streamWindowMs,
@@ -255,12 +255,12 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
         now: o.inbound.now,
         logger: this.#logger,
         onError: (error) =>
-          void this.#emitError(error, { phase: 'stream', msgId: message.msgid, type: message.type }),
+          void this.#emitError(error, { phase: 'stream', msgId: message.msgId, type: message.type }),
       }),
       rememberStream: async (streamId) => {
-        if (!message.msgid) return;
+        if (!message.msgId) return;
         await this.#store
-          .set(`msgstream:${aibotid}:${message.msgid}`, streamId, { ttlMs: o.inbound.dedupTtlMs })
+          .set(`msgstream:${aibotid}:${message.msgId}`, streamId, { ttlMs: o.inbound.dedupTtlMs })
           .catch((error: unknown) =>
             this.#logger.warn('could not remember the stream of a message', { error }),
           );
@@ -273,16 +273,16 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     kind: 'markdown' | 'template_card',
   ): Promise<{ ok: true; target: ReplyTarget } | { ok: false; result: DeliveryResult }> {
     let target: ReplyTarget | undefined;
-    const where = ref && typeof ref === 'object' ? ref : ({} as Partial<{ msgid: string; chatId: string }>);
-    const msgid = 'msgid' in where ? where.msgid : undefined;
+    const where = ref && typeof ref === 'object' ? ref : ({} as Partial<{ msgId: string; chatId: string }>);
+    const msgId = 'msgId' in where ? where.msgId : undefined;
     const chatId = 'chatId' in where ? where.chatId : undefined;
-    if (typeof msgid !== 'string' && typeof chatId !== 'string') {
-      throw new WeComBotError('invalid_reply', 'reply target must be { msgid } or { chatId }');
+    if (typeof msgId !== 'string' && typeof chatId !== 'string') {
+      throw new WeComBotError('invalid_reply', 'reply target must be { msgId } or { chatId }');
     }
     try {
       target =
-        typeof msgid === 'string'
-          ? await this.#targets.byMsgid(msgid)
+        typeof msgId === 'string'
+          ? await this.#targets.byMsgid(msgId)
           : await this.#targets.byChat(chatId!, (url) => this.#outbox.isUsed(url));
     } catch (cause) {
       const error = new WeComBotError(
@@ -292,18 +292,18 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
           cause,
         },
       );
-      const at = typeof msgid === 'string' ? { msgid } : { chatId: chatId! };
+      const at = typeof msgId === 'string' ? { msgId } : { chatId: chatId! };
       return { ok: false, result: await this.#outbox.fail(at, { kind }, 'store_error', error) };
     }
     if (target) return { ok: true, target };
     const error = new WeComBotError(
       'unknown_reply_target',
-      typeof msgid === 'string'
-        ? 'no response_url is remembered for this msgid (unknown, expired, or the message had none)'
+      typeof msgId === 'string'
+        ? 'no response_url is remembered for this msgId (unknown, expired, or the message had none)'
         : 'no unused response_url is remembered for this chat',
     );
     await this.#outbox.fail(
-      typeof msgid === 'string' ? { msgid } : { chatId: chatId! },
+      typeof msgId === 'string' ? { msgId } : { chatId: chatId! },
       { kind },
       'no_target',
       error,
@@ -312,7 +312,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
   }
 
   #outboxTarget(t: ReplyTarget) {
-    return { url: t.url, msgid: t.msgid, chatId: t.chatId };
+    return { url: t.url, msgId: t.msgId, chatId: t.chatId };
   }
 
   async #onClose(timeoutMs: number): Promise<void> {

@@ -4,7 +4,7 @@ import type { MediaFile, MediaSource } from './media.js';
 import type { MediaStream, MediaStreamOptions } from './media-stream.js';
 import type { StreamWriter } from './stream.js';
 import type {
-  BotInbound,
+  BotCallback,
   EnterChatEvent,
   FeedbackEvent,
   TemplateCard,
@@ -23,9 +23,9 @@ export interface StreamOptions extends ReplyOptions {
 }
 
 /** What every context offers. */
-export interface ContextBase<M extends BotInbound = BotInbound> {
+export interface ContextBase<M extends BotCallback = BotCallback> {
   readonly message: M;
-  readonly msgid: string;
+  readonly msgId: string;
   readonly chatId: string;
   readonly userId: string;
   /** When the callback arrived (ms, the bot's clock). */
@@ -43,7 +43,7 @@ export interface ContextBase<M extends BotInbound = BotInbound> {
 }
 
 /** Context of user messages (and of unknown ones): markdown replies, streams, cards. */
-export interface MessageContext<M extends BotInbound = UserMessage> extends ContextBase<M> {
+export interface MessageContext<M extends BotCallback = UserMessage> extends ContextBase<M> {
   /**
    * Answers with markdown: within the deadline as a passive stream frame with finish:true (markdown
    * is not a passive type), afterwards through the message's response_url. Cut to 20480 bytes.
@@ -67,10 +67,10 @@ export interface CardEventContext extends MessageContext<TemplateCardEvent> {
 }
 
 /** Context of events that take no reply (feedback_event). */
-export type EventContext<M extends BotInbound = FeedbackEvent> = ContextBase<M>;
+export type EventContext<M extends BotCallback = FeedbackEvent> = ContextBase<M>;
 
 /** The full context, as the catch-all 'message' listener receives it; methods check the callback kind. */
-export interface BotContext extends MessageContext<BotInbound> {
+export interface BotContext extends MessageContext<BotCallback> {
   welcome(textOrCard: string | TemplateCard): Promise<DeliveryResult>;
   updateCard(card: TemplateCard, userids?: readonly string[]): Promise<DeliveryResult>;
 }

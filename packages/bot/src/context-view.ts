@@ -6,7 +6,7 @@
 import type { Exchange } from './context.js';
 import type { BotContext } from './context-types.js';
 import type { ReplyKind } from './delivery.js';
-import type { BotInbound } from './types.js';
+import type { BotCallback } from './types.js';
 
 const ENTER_CHAT_KINDS: ReadonlySet<ReplyKind> = new Set(['text', 'template_card']);
 const CARD_EVENT_KINDS: ReadonlySet<ReplyKind> = new Set(['update_template_card']);
@@ -17,7 +17,7 @@ const MESSAGE_KINDS: ReadonlySet<ReplyKind> = new Set([
   'template_card',
 ]);
 
-export function passiveKindsOf(message: BotInbound): ReadonlySet<ReplyKind> {
+export function passiveKindsOf(message: BotCallback): ReadonlySet<ReplyKind> {
   switch (message.type) {
     case 'event.enter_chat':
       return ENTER_CHAT_KINDS;
@@ -34,7 +34,7 @@ export function createContext(x: Exchange): BotContext {
   const m = x.message;
   return {
     message: m,
-    msgid: m.msgid,
+    msgId: m.msgId,
     chatId: m.chatId,
     userId: m.userId,
     receivedAt: x.receivedAt,

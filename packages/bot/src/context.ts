@@ -16,7 +16,7 @@ import type { MediaStream, MediaStreamOptions } from './media-stream.js';
 import type { OutboxMeta, ResponseUrlOutbox, ResponseUrlPayload } from './outbox.js';
 import { checkCard, checkFeedbackId, fitContent, type PassiveBody, streamFrame } from './payloads.js';
 import { type StreamWriter, StreamWriterImpl, type StreamWriterOptions } from './stream.js';
-import type { BotInbound, TemplateCard, UnknownMessage, UserMessage } from './types.js';
+import type { BotCallback, TemplateCard, UnknownMessage, UserMessage } from './types.js';
 
 export interface ExchangeServices {
   outbox: ResponseUrlOutbox;
@@ -27,7 +27,7 @@ export interface ExchangeServices {
   downloadStream: (source: MediaSource, call?: MediaStreamOptions) => Promise<MediaStream>;
   /** Builds writer options for this message (store, window, clock, hand-over). */
   writerOptions: (base: Pick<StreamWriterOptions, 'id' | 'passive'>) => Omit<StreamWriterOptions, 'handOver'>;
-  /** Records msgid → stream id so a re-delivered message gets the same stream. */
+  /** Records msgId → stream id so a re-delivered message gets the same stream. */
   rememberStream: (streamId: string) => Promise<void>;
 }
 
@@ -54,7 +54,7 @@ export type {
 /** The internal side of one callback: the passive slot, its deadline, and the public context. */
 export class Exchange implements InboundExchange<PassiveBody, BotContext> {
   readonly context: BotContext;
-  readonly message: BotInbound;
+  readonly message: BotCallback;
   readonly receivedAt: number;
   /** Resolves when a passive reply was chosen: the response can go out at once. */
   readonly decided: Promise<void>;
@@ -67,7 +67,7 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
   #writer: StreamWriterImpl | undefined;
 
   constructor(options: {
-    message: BotInbound;
+    message: BotCallback;
     receivedAt: number;
     services: ExchangeServices;
     waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
@@ -102,7 +102,7 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
 
   #meta(kind: ReplyKind, extra: Partial<ReplyDelivered> = {}) {
     const m = this.message;
-    return { kind, ...(m.msgid ? { msgid: m.msgid } : {}), chatId: m.chatId, ...extra };
+    return { kind, ...(m.msgId ? { msgId: m.msgId } : {}), chatId: m.chatId, ...extra };
   }
 
   #passiveResult(kind: ReplyKind, extra: Partial<ReplyDelivered> = {}): Promise<DeliveryResult> {
@@ -165,7 +165,7 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
 
   #send(payload: ResponseUrlPayload, meta: OutboxMeta): Promise<DeliveryResult> {
     const m = this.message;
-    const target = { ...(m.msgid ? { msgid: m.msgid } : {}), chatId: m.chatId };
+    const target = { ...(m.msgId ? { msgId: m.msgId } : {}), chatId: m.chatId };
     if (!m.response_url) {
       const error = new WeComBotError(
         'unknown_reply_target',
@@ -203,7 +203,7 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
           v: 1,
           id,
           aibotid: this.message.aibotid,
-          msgid: this.message.msgid,
+          msgId: this.message.msgId,
           chatId: this.message.chatId,
           content: fit.text,
           finish: true,

@@ -13,7 +13,7 @@ export type ReplyKind =
   | 'update_template_card';
 
 export type ReplyFailureReason =
-  /** No response_url is remembered for the msgid/chat (expired, never had one, or unknown). */
+  /** No response_url is remembered for the msgId/chat (expired, never had one, or unknown). */
   | 'no_target'
   /** The response_url was already used (it is single-use), here or on another replica. */
   | 'response_url_used'
@@ -37,7 +37,7 @@ export type ReplyFailureReason =
 interface DeliveryBase {
   channel: ReplyChannel;
   kind: ReplyKind;
-  msgid?: string;
+  msgId?: string;
   chatId?: string;
   streamId?: string;
   /** True when the content was cut to 20480 bytes. */

@@ -14,7 +14,7 @@ export type BotErrorCode =
   | 'media_decrypt_failed'
   /** The message has no media to download. */
   | 'no_media'
-  /** `bot.reply()` was given a msgid or chat with no remembered response_url. */
+  /** `bot.reply()` was given a msgId or chat with no remembered response_url. */
   | 'unknown_reply_target'
   /** A reply that this message or event cannot take (e.g. `welcome` outside enter_chat, a bad card). */
   | 'invalid_reply'

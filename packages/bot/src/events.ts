@@ -10,8 +10,8 @@ import type {
 } from './context.js';
 import type { ReplyDelivered, ReplyFailed } from './delivery.js';
 import type {
+  BotCallback,
   BotEvent,
-  BotInbound,
   EnterChatEvent,
   FeedbackEvent,
   FileMessage,
@@ -33,17 +33,17 @@ export interface DeniedInfo {
   type: string;
   msgId?: string;
   chatId?: string;
-  callback: BotInbound | { type: 'stream' };
+  callback: BotCallback | { type: 'stream' };
 }
 
-/** A re-delivered callback (same msgid): acknowledged, not dispatched again. */
+/** A re-delivered callback (same msgId): acknowledged, not dispatched again. */
 export interface DuplicateInfo {
-  /** The dedup key (aibotid:msgid). */
+  /** The dedup key (aibotid:msgId). */
   key: string;
   type: string;
   msgId?: string;
   chatId?: string;
-  callback: BotInbound;
+  callback: BotCallback;
 }
 
 export interface BotEvents {
@@ -63,7 +63,7 @@ export interface BotEvents {
   /** Every event (any eventtype), after its own listeners. */
   event: [event: BotEvent, ctx: BotContext];
   /** Catch-all: every dispatched callback, last. */
-  callback: [message: BotInbound, ctx: BotContext];
+  callback: [message: BotCallback, ctx: BotContext];
   denied: [info: DeniedInfo];
   duplicate: [info: DuplicateInfo];
   'reply.delivered': [result: ReplyDelivered];

@@ -37,9 +37,9 @@ export { CONTENT_LIMIT_BYTES } from './payloads.js';
 export { blockTypeOf, sniffMime } from './sniff.js';
 export type { StreamWriter } from './stream.js';
 export type {
+  BotCallback,
+  BotCallbackType,
   BotEvent,
-  BotInbound,
-  BotInboundType,
   ChatType,
   EnterChatEvent,
   FeedbackEvent,

@@ -27,7 +27,7 @@ export type ResponseUrlPayload =
 
 export interface OutboxTarget {
   url: string;
-  msgid?: string;
+  msgId?: string;
   chatId?: string;
 }
 
@@ -103,7 +103,7 @@ export class ResponseUrlOutbox {
   #base(target: Partial<OutboxTarget>, meta: OutboxMeta) {
     return {
       kind: meta.kind,
-      ...(target.msgid ? { msgid: target.msgid } : {}),
+      ...(target.msgId ? { msgId: target.msgId } : {}),
       ...(target.chatId ? { chatId: target.chatId } : {}),
       ...(meta.streamId ? { streamId: meta.streamId } : {}),
       ...(meta.truncated ? { truncated: true } : {}),

@@ -3,7 +3,7 @@
  * meaning: anything unrecognised becomes an `unknown` message rather than an error or a drop.
  */
 import type {
-  BotInbound,
+  BotCallback,
   ChatType,
   FeedbackEvent,
   MediaRef,
@@ -17,7 +17,7 @@ import type {
 export interface StreamRefresh {
   type: 'stream';
   streamId: string;
-  msgid: string;
+  msgId: string;
   aibotid: string;
   userId: string;
 }
@@ -116,7 +116,7 @@ function selectedItems(value: unknown): SelectedItem[] {
 }
 
 /** Parses a decrypted AI-bot callback. */
-export function parseCallback(json: Json): BotInbound | StreamRefresh {
+export function parseCallback(json: Json): BotCallback | StreamRefresh {
   const msgtype = str(json.msgtype);
   const from = obj(json.from);
   const userId = str(from.userid);
@@ -125,7 +125,7 @@ export function parseCallback(json: Json): BotInbound | StreamRefresh {
   const fromOut: { userid: string; corpid?: string } = { userid: userId };
   if (typeof from.corpid === 'string') fromOut.corpid = from.corpid;
   const base = {
-    msgid: str(json.msgid),
+    msgId: str(json.msgid),
     aibotid: str(json.aibotid),
     chattype,
     from: fromOut,
@@ -143,7 +143,7 @@ export function parseCallback(json: Json): BotInbound | StreamRefresh {
     return {
       type: 'stream',
       streamId: str(obj(json.stream).id),
-      msgid: base.msgid,
+      msgId: base.msgId,
       aibotid: base.aibotid,
       userId,
     };

@@ -23,7 +23,7 @@ export interface StreamState {
   v: 1;
   id: string;
   aibotid: string;
-  msgid: string;
+  msgId: string;
   chatId: string;
   content: string;
   finish: boolean;

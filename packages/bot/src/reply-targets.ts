@@ -9,7 +9,7 @@ import type { ChatType } from './types.js';
 
 export interface ReplyTarget {
   url: string;
-  msgid: string;
+  msgId: string;
   chatId: string;
   chattype: ChatType;
   aibotid: string;
@@ -18,22 +18,22 @@ export interface ReplyTarget {
 }
 
 interface ChatEntry {
-  msgid: string;
+  msgId: string;
   at: number;
 }
 
 /** Recent messages remembered per chat for the chat-level fallback. */
 const CHAT_HISTORY = 10;
-/** Targets also kept in this process, so a reply by msgid still works while the Store is down. */
+/** Targets also kept in this process, so a reply by msgId still works while the Store is down. */
 const LOCAL_TARGETS = 2000;
 
 /**
- * The chat index is one line per message, oldest first: `<arrival ms> <msgid>`. It is rewritten for
+ * The chat index is one line per message, oldest first: `<arrival ms> <msgId>`. It is rewritten for
  * every message, and lines cost a third of what JSON objects cost to read and write. Returns the
- * new value: the 9 newest unexpired entries of `current` other than `msgid`, then `msgid`.
+ * new value: the 9 newest unexpired entries of `current` other than `msgId`, then `msgId`.
  */
 function appendToChat(current: string | undefined, entry: ChatEntry, now: number, ttlMs: number): string {
-  let out = `${entry.at} ${entry.msgid}`;
+  let out = `${entry.at} ${entry.msgId}`;
   if (current === undefined) return out;
   const lines = current.split('\n');
   let kept = 1;
@@ -41,7 +41,7 @@ function appendToChat(current: string | undefined, entry: ChatEntry, now: number
     const line = lines[i]!;
     const space = line.indexOf(' ');
     if (space < 1) continue;
-    if (!(Number(line.slice(0, space)) + ttlMs > now) || line.slice(space + 1) === entry.msgid) continue;
+    if (!(Number(line.slice(0, space)) + ttlMs > now) || line.slice(space + 1) === entry.msgId) continue;
     out = `${line}\n${out}`;
     kept++;
   }
@@ -55,7 +55,7 @@ function readChat(text: string | undefined): ChatEntry[] {
   for (const line of text.split('\n')) {
     const space = line.indexOf(' ');
     const at = Number(line.slice(0, space));
-    if (space > 0 && Number.isFinite(at)) entries.push({ at, msgid: line.slice(space + 1) });
+    if (space > 0 && Number.isFinite(at)) entries.push({ at, msgId: line.slice(space + 1) });
   }
   return entries;
 }
@@ -85,19 +85,19 @@ export class ReplyTargets {
     this.#logger = options.logger;
   }
 
-  /** Remembers a message's response_url (awaited before dispatch: a reply by msgid needs it). */
+  /** Remembers a message's response_url (awaited before dispatch: a reply by msgId needs it). */
   async remember(target: ReplyTarget): Promise<void> {
-    this.#local.delete(target.msgid);
-    this.#local.set(target.msgid, target);
+    this.#local.delete(target.msgId);
+    this.#local.set(target.msgId, target);
     if (this.#local.size > LOCAL_TARGETS) this.#local.delete(this.#local.keys().next().value as string);
-    await this.#store.set(`target:${target.msgid}`, JSON.stringify(target), { ttlMs: this.#ttlMs });
+    await this.#store.set(`target:${target.msgId}`, JSON.stringify(target), { ttlMs: this.#ttlMs });
   }
 
   /**
    * Adds the message to its chat's recent list, off the callback's path. Updates of one chat run
    * one after another in this process, and `byChat` here waits for them, so a reply by chat right
    * after a message arrives sees that message. Never rejects (a failure only costs the chat
-   * fallback for this message; replies by msgid still work).
+   * fallback for this message; replies by msgId still work).
    */
   indexChat(target: ReplyTarget): Promise<void> {
     const chatId = target.chatId;
@@ -109,8 +109,8 @@ export class ReplyTargets {
       previous ? previous.then(() => this.#index(target)) : this.#index(target)
     ).then(done, (error: unknown) => {
       done();
-      this.#logger.warn('could not update the chat reply index; msgid replies still work', {
-        msgid: target.msgid,
+      this.#logger.warn('could not update the chat reply index; msgId replies still work', {
+        msgId: target.msgId,
         error,
       });
     });
@@ -119,18 +119,18 @@ export class ReplyTargets {
   }
 
   async #index(target: ReplyTarget): Promise<void> {
-    // A line break would split the entry: such a message is answered by msgid only.
-    if (target.msgid.includes('\n')) return;
+    // A line break would split the entry: such a message is answered by msgId only.
+    if (target.msgId.includes('\n')) return;
     const key = `chat:${target.chatId}`;
-    const entry = { msgid: target.msgid, at: target.at };
+    const entry = { msgId: target.msgId, at: target.at };
     // Read-modify-write fenced by compareAndSet: concurrent messages of one chat on several replicas never lose an entry.
     for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.#store.get(key);
       const next = appendToChat(current, entry, this.#now(), this.#ttlMs);
       if (await this.#store.compareAndSet(key, current, next, { ttlMs: this.#ttlMs })) return;
     }
-    this.#logger.warn('could not update the chat reply index (contention); msgid replies still work', {
-      msgid: target.msgid,
+    this.#logger.warn('could not update the chat reply index (contention); msgId replies still work', {
+      msgId: target.msgId,
     });
   }
 
@@ -138,15 +138,15 @@ export class ReplyTargets {
    * The message's target from the Store; while the Store fails, this process's own copy (fail-open,
    * like dedup: the message was received here, so its URL is known here).
    */
-  async byMsgid(msgid: string): Promise<ReplyTarget | undefined> {
+  async byMsgid(msgId: string): Promise<ReplyTarget | undefined> {
     let target: ReplyTarget | undefined;
     try {
-      target = parse<ReplyTarget>(await this.#store.get(`target:${msgid}`));
+      target = parse<ReplyTarget>(await this.#store.get(`target:${msgId}`));
     } catch (error) {
-      target = this.#local.get(msgid);
+      target = this.#local.get(msgId);
       if (!target) throw error;
       this.#logger.warn("Store unavailable; using this process's copy of the reply target (fail-open)", {
-        msgid,
+        msgId,
       });
     }
     return target && target.at + this.#ttlMs > this.#now() ? target : undefined;
@@ -157,7 +157,7 @@ export class ReplyTargets {
     await this.#indexing.get(chatId);
     const list = readChat(await this.#store.get(`chat:${chatId}`));
     for (let i = list.length - 1; i >= 0; i--) {
-      const target = await this.byMsgid(list[i]!.msgid);
+      const target = await this.byMsgid(list[i]!.msgId);
       if (target && !(await isUsed(target.url))) return target;
     }
     return undefined;

@@ -63,7 +63,7 @@ export async function loadStream(
 export interface StreamWriterOptions {
   id: string;
   aibotid: string;
-  msgid: string;
+  msgId: string;
   chatId: string;
   startedAt: number;
   windowMs: number;
@@ -120,7 +120,7 @@ export class StreamWriterImpl implements StreamWriter {
       v: 1,
       id: this.id,
       aibotid: this.#o.aibotid,
-      msgid: this.#o.msgid,
+      msgId: this.#o.msgId,
       chatId: this.#o.chatId,
       content: this.content,
       finish: this.#finished,
@@ -192,7 +192,7 @@ export class StreamWriterImpl implements StreamWriter {
   async #finishAsync(): Promise<DeliveryResult> {
     const base = {
       kind: 'stream' as const,
-      msgid: this.#o.msgid,
+      msgId: this.#o.msgId,
       chatId: this.#o.chatId,
       streamId: this.id,
       ...(this.truncated ? { truncated: true } : {}),
@@ -201,7 +201,7 @@ export class StreamWriterImpl implements StreamWriter {
     if (this.mode === 'active' || windowOver) {
       if (this.#images.length > 0) {
         this.#o.logger.warn('stream images cannot go through response_url; they were dropped', {
-          msgid: this.#o.msgid,
+          msgId: this.#o.msgId,
           images: this.#images.length,
         });
       }

@@ -1,7 +1,7 @@
 /**
- * Typed AI-bot callbacks (docs/protocol.md §2.3, §2.4). Wire fields keep WeCom's names (`msgid`,
- * `aibotid`, `chatid`, `chattype`, `from.userid`, `response_url`); derived conveniences are
- * camelCase (`chatId`, `userId`, `text`, `media`). `type` is the discriminant and the event name.
+ * Typed AI-bot callbacks (docs/protocol.md §2.3, §2.4). The message id is `msgId` (WeCom's
+ * `msgid`, named as in the router); other wire fields keep WeCom's names (`aibotid`, `chatid`,
+ * `chattype`, `from.userid`, `response_url`); derived conveniences are camelCase (`chatId`, `userId`, `text`, `media`). `type` is the discriminant and the event name.
  */
 
 export type ChatType = 'single' | 'group';
@@ -19,7 +19,7 @@ export interface MediaRef {
 
 interface InboundBase {
   /** WeCom's unique id of this callback (dedup key, together with aibotid). */
-  msgid: string;
+  msgId: string;
   aibotid: string;
   chattype: ChatType;
   /** Group chat id; only present for group chats. */
@@ -154,8 +154,8 @@ export type UserMessage =
   | VideoMessage;
 export type BotEvent = EnterChatEvent | TemplateCardEvent | FeedbackEvent;
 /** Everything the bot dispatches to listeners. */
-export type BotInbound = UserMessage | BotEvent | UnknownMessage;
-export type BotInboundType = BotInbound['type'];
+export type BotCallback = UserMessage | BotEvent | UnknownMessage;
+export type BotCallbackType = BotCallback['type'];
 
 /** A template card (docs/protocol.md §2.5; WeCom's template card types page, D-101032 there); fields pass through as given. */
 export interface TemplateCard {

@@ -10,7 +10,7 @@ import {
   buildBotVerification,
 } from '@maven/wecom-testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BotInbound, MixedMessage, TemplateCardEvent, TextMessage } from '../src/index.js';
+import type { BotCallback, MixedMessage, TemplateCardEvent, TextMessage } from '../src/index.js';
 import { gate, KEY, makeBot, OTHER_KEY, post, type TestBot, TOKEN } from './helpers.js';
 
 const bots: TestBot[] = [];
@@ -25,8 +25,8 @@ function setup(options: Parameters<typeof makeBot>[0] = {}): TestBot {
 }
 
 /** Collects what the catch-all listener sees. */
-function collect(t: TestBot): BotInbound[] {
-  const seen: BotInbound[] = [];
+function collect(t: TestBot): BotCallback[] {
+  const seen: BotCallback[] = [];
   t.bot.on('callback', (m) => {
     seen.push(m);
   });
@@ -201,7 +201,7 @@ describe('typed messages and events', () => {
       type: 'text',
       msgtype: 'text',
       text: 'hello',
-      msgid: msg.msgid,
+      msgId: msg.msgid,
       aibotid: msg.aibotid,
       chattype: 'single',
       userId: 'lisi',
@@ -326,7 +326,7 @@ describe('typed messages and events', () => {
 
   it('unknown msgtype and eventtype surface as typed unknown events, not errors', async () => {
     const t = setup();
-    const unknown: BotInbound[] = [];
+    const unknown: BotCallback[] = [];
     t.bot.on('unknown', (m) => {
       unknown.push(m);
     });

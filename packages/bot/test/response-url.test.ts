@@ -34,8 +34,8 @@ describe('retry classification', () => {
     it(`${name} is retried, then delivered`, async () => {
       const t = setup();
       const { url, msgid } = await receiveWithUrl(t, [behaviour]);
-      const result = await t.bot.reply({ msgid }, 'answer');
-      expect(result).toMatchObject({ ok: true, channel: 'response_url', kind: 'markdown', msgid });
+      const result = await t.bot.reply({ msgId: msgid }, 'answer');
+      expect(result).toMatchObject({ ok: true, channel: 'response_url', kind: 'markdown', msgId: msgid });
       expect(suite.wecom.callsFor(url)).toHaveLength(2);
       expect(t.delivered).toHaveLength(1);
     });
@@ -45,21 +45,24 @@ describe('retry classification', () => {
     const t = setup();
     const busy = { json: { errcode: -1, errmsg: 'busy' } };
     const { url, msgid } = await receiveWithUrl(t, [busy, busy, busy]);
-    const result = await t.bot.reply({ msgid }, 'answer');
+    const result = await t.bot.reply({ msgId: msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'api_error' });
     expect(suite.wecom.callsFor(url)).toHaveLength(3);
-    expect(await t.bot.reply({ msgid }, 'answer again')).toMatchObject({ ok: true });
+    expect(await t.bot.reply({ msgId: msgid }, 'answer again')).toMatchObject({ ok: true });
     expect(suite.wecom.callsFor(url)).toHaveLength(4);
   });
 
   it('44004 is not retried and burns the URL', async () => {
     const t = setup();
     const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 44004, errmsg: 'empty content' } }]);
-    const result = await t.bot.reply({ msgid }, 'answer');
+    const result = await t.bot.reply({ msgId: msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'api_error' });
     if (!result.ok) expect(result.error).toMatchObject({ code: 'api_error', errcode: 44004 });
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
-    expect(await t.bot.reply({ msgid }, 'again')).toMatchObject({ ok: false, reason: 'response_url_used' });
+    expect(await t.bot.reply({ msgId: msgid }, 'again')).toMatchObject({
+      ok: false,
+      reason: 'response_url_used',
+    });
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
     expect(t.failed.map((f) => !f.ok && f.reason)).toEqual(['api_error', 'response_url_used']);
   });
@@ -67,18 +70,21 @@ describe('retry classification', () => {
   it('a connection broken after the request was sent is not resent (may have been delivered)', async () => {
     const t = setup();
     const { url, msgid } = await receiveWithUrl(t, [{ destroy: true }]);
-    const result = await t.bot.reply({ msgid }, 'answer');
+    const result = await t.bot.reply({ msgId: msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'unknown_outcome' });
     if (!result.ok) expect(result.error).toMatchObject({ code: 'network_error', maybeDelivered: true });
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
-    expect(await t.bot.reply({ msgid }, 'again')).toMatchObject({ ok: false, reason: 'response_url_used' });
+    expect(await t.bot.reply({ msgId: msgid }, 'again')).toMatchObject({
+      ok: false,
+      reason: 'response_url_used',
+    });
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
   it('a timeout after sending is not resent', async () => {
     const t = setup({ http: { timeoutMs: 100, retry: { backoff: { baseMs: 5, jitter: 0 } } } });
     const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 1000 }]);
-    const result = await t.bot.reply({ msgid }, 'answer');
+    const result = await t.bot.reply({ msgId: msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'unknown_outcome' });
     if (!result.ok) expect(result.error.code).toBe('timeout');
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
@@ -87,7 +93,10 @@ describe('retry classification', () => {
   it('a 2xx that is not JSON is an unknown outcome: reported failed, not resent', async () => {
     const t = setup();
     const { url, msgid } = await receiveWithUrl(t, [{ text: '<html>ok?</html>' }]);
-    expect(await t.bot.reply({ msgid }, 'answer')).toMatchObject({ ok: false, reason: 'unknown_outcome' });
+    expect(await t.bot.reply({ msgId: msgid }, 'answer')).toMatchObject({
+      ok: false,
+      reason: 'unknown_outcome',
+    });
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
 
@@ -98,11 +107,11 @@ describe('retry classification', () => {
     const t = setup();
     const msg = botText({ content: 'q', responseUrl: deadUrl });
     await post(t.bot, msg);
-    const result = await t.bot.reply({ msgid: msg.msgid }, 'answer');
+    const result = await t.bot.reply({ msgId: msg.msgid }, 'answer');
     expect(result).toMatchObject({ ok: false, reason: 'network_error' });
     if (!result.ok) expect(result.error).toMatchObject({ maybeDelivered: false });
     // Released: the next attempt tries again (and fails the same way) rather than reporting "used".
-    expect(await t.bot.reply({ msgid: msg.msgid }, 'answer')).toMatchObject({ reason: 'network_error' });
+    expect(await t.bot.reply({ msgId: msg.msgid }, 'answer')).toMatchObject({ reason: 'network_error' });
   });
 });
 
@@ -110,7 +119,10 @@ describe('single use and targets', () => {
   it('two concurrent replies to one message: one POST, the other reported response_url_used', async () => {
     const t = setup();
     const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 50 }]);
-    const results = await Promise.all([t.bot.reply({ msgid }, 'one'), t.bot.reply({ msgid }, 'two')]);
+    const results = await Promise.all([
+      t.bot.reply({ msgId: msgid }, 'one'),
+      t.bot.reply({ msgId: msgid }, 'two'),
+    ]);
     expect(results.map((r) => (r.ok ? 'ok' : r.reason)).sort()).toEqual(['ok', 'response_url_used']);
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
@@ -120,7 +132,10 @@ describe('single use and targets', () => {
     const a = setup({ store });
     const b = setup({ store });
     const { url, msgid } = await receiveWithUrl(a, [{ json: { errcode: 0 }, delayMs: 50 }]);
-    const results = await Promise.all([a.bot.reply({ msgid }, 'from a'), b.bot.reply({ msgid }, 'from b')]);
+    const results = await Promise.all([
+      a.bot.reply({ msgId: msgid }, 'from a'),
+      b.bot.reply({ msgId: msgid }, 'from b'),
+    ]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
   });
@@ -138,7 +153,7 @@ describe('single use and targets', () => {
     await post(t.bot, msg);
     answered.open();
     expect(await handlerResult.promise).toMatchObject({ ok: true });
-    expect(await t.bot.reply({ msgid: msg.msgid }, 'from gateway')).toMatchObject({
+    expect(await t.bot.reply({ msgId: msg.msgid }, 'from gateway')).toMatchObject({
       ok: false,
       reason: 'response_url_used',
     });
@@ -149,7 +164,7 @@ describe('single use and targets', () => {
     const t = setup();
     const first = await receiveWithUrl(t, [], { chatid: 'wrgroup-busy' });
     const second = await receiveWithUrl(t, [], { chatid: 'wrgroup-busy' });
-    expect(await t.bot.reply({ msgid: first.msgid }, 'to first')).toMatchObject({ ok: true });
+    expect(await t.bot.reply({ msgId: first.msgid }, 'to first')).toMatchObject({ ok: true });
     expect(suite.wecom.callsFor(first.url)[0]?.body).toEqual({
       msgtype: 'markdown',
       markdown: { content: 'to first' },
@@ -163,11 +178,11 @@ describe('single use and targets', () => {
     const second = await receiveWithUrl(t, [], { chatid: 'wrgroup-fallback' });
     expect(await t.bot.reply({ chatId: 'wrgroup-fallback' }, 'a')).toMatchObject({
       ok: true,
-      msgid: second.msgid,
+      msgId: second.msgid,
     });
     expect(await t.bot.reply({ chatId: 'wrgroup-fallback' }, 'b')).toMatchObject({
       ok: true,
-      msgid: first.msgid,
+      msgId: first.msgid,
     });
     await expect(t.bot.reply({ chatId: 'wrgroup-fallback' }, 'c')).rejects.toMatchObject({
       code: 'unknown_reply_target',
@@ -183,7 +198,7 @@ describe('single use and targets', () => {
     const used: string[] = [];
     for (let i = 0; i < 10; i++) {
       const result = await t.bot.reply({ chatId: 'wrgroup-history' }, `answer ${i}`);
-      used.push(result.msgid ?? '');
+      used.push(result.msgId ?? '');
     }
     expect(used).toEqual(
       received
@@ -205,7 +220,7 @@ describe('single use and targets', () => {
       });
     });
     const second = await receiveWithUrl(t, [], { chatid: 'wrgroup-fresh' });
-    expect(await replied).toMatchObject({ ok: true, msgid: second.msgid });
+    expect(await replied).toMatchObject({ ok: true, msgId: second.msgid });
     expect(suite.wecom.callsFor(second.url)).toHaveLength(1);
     expect(suite.wecom.callsFor(first.url)).toHaveLength(0);
   });
@@ -226,7 +241,7 @@ describe('single use and targets', () => {
       },
     });
     const { url, msgid } = await receiveWithUrl(t, [], { chatid: 'wrgroup-broken' });
-    expect(await t.bot.reply({ msgid }, 'by msgid')).toMatchObject({ ok: true, msgid });
+    expect(await t.bot.reply({ msgId: msgid }, 'by msgid')).toMatchObject({ ok: true, msgId: msgid });
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
     await expect(t.bot.reply({ chatId: 'wrgroup-broken' }, 'by chat')).rejects.toMatchObject({
       code: 'unknown_reply_target',
@@ -236,10 +251,10 @@ describe('single use and targets', () => {
 
   it('an unknown msgid is an explicit error (and a reply.failed event)', async () => {
     const t = setup();
-    const error = await t.bot.reply({ msgid: 'never-seen' }, 'x').catch((e: unknown) => e);
+    const error = await t.bot.reply({ msgId: 'never-seen' }, 'x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WeComBotError);
     expect(error).toMatchObject({ code: 'unknown_reply_target' });
-    expect(t.failed).toMatchObject([{ ok: false, reason: 'no_target', msgid: 'never-seen' }]);
+    expect(t.failed).toMatchObject([{ ok: false, reason: 'no_target', msgId: 'never-seen' }]);
   });
 
   it('a remembered URL expires after responseUrlTtlMs', async () => {
@@ -247,14 +262,14 @@ describe('single use and targets', () => {
     const t = setup({ now: () => clock, responseUrlTtlMs: 60_000 });
     const { msgid } = await receiveWithUrl(t);
     clock += 61_000;
-    await expect(t.bot.reply({ msgid }, 'x')).rejects.toMatchObject({ code: 'unknown_reply_target' });
+    await expect(t.bot.reply({ msgId: msgid }, 'x')).rejects.toMatchObject({ code: 'unknown_reply_target' });
   });
 
   it('replyCard via response_url by msgid (single chat)', async () => {
     const t = setup();
     const { url, msgid } = await receiveWithUrl(t);
     const card = { card_type: 'text_notice' as const, main_title: { title: 'Done' } };
-    expect(await t.bot.replyCard({ msgid }, card)).toMatchObject({ ok: true, kind: 'template_card' });
+    expect(await t.bot.replyCard({ msgId: msgid }, card)).toMatchObject({ ok: true, kind: 'template_card' });
     expect(suite.wecom.callsFor(url)[0]?.body).toEqual({ msgtype: 'template_card', template_card: card });
   });
 });
@@ -265,16 +280,16 @@ describe('truncation at 20480 bytes', () => {
     const exact = `a${'汉'.repeat(6826)}b`;
     expect(utf8Bytes(exact)).toBe(20480);
     const one = await receiveWithUrl(t);
-    expect(await t.bot.reply({ msgid: one.msgid }, exact)).toMatchObject({ ok: true });
+    expect(await t.bot.reply({ msgId: one.msgid }, exact)).toMatchObject({ ok: true });
     expect(t.delivered.at(-1)?.truncated).toBeUndefined();
     expect(markdownSent(one.url)).toBe(exact);
 
     const two = await receiveWithUrl(t);
-    expect(await t.bot.reply({ msgid: two.msgid }, `${exact}c`)).toMatchObject({ ok: true, truncated: true });
+    expect(await t.bot.reply({ msgId: two.msgid }, `${exact}c`)).toMatchObject({ ok: true, truncated: true });
     expect(markdownSent(two.url)).toBe(exact);
 
     const three = await receiveWithUrl(t);
-    await t.bot.reply({ msgid: three.msgid }, `${'汉'.repeat(6827)}`);
+    await t.bot.reply({ msgId: three.msgid }, `${'汉'.repeat(6827)}`);
     const cut = markdownSent(three.url);
     expect(cut).toBe('汉'.repeat(6826));
     expect(utf8Bytes(cut)).toBe(20478);
@@ -283,7 +298,7 @@ describe('truncation at 20480 bytes', () => {
   it('never splits a surrogate pair; the marker fits inside the limit', async () => {
     const t = setup({ truncationMarker: '…' });
     const { url, msgid } = await receiveWithUrl(t);
-    await t.bot.reply({ msgid }, `${'a'.repeat(20474)}🙂🙂`);
+    await t.bot.reply({ msgId: msgid }, `${'a'.repeat(20474)}🙂🙂`);
     const content = markdownSent(url);
     expect(content).toBe(`${'a'.repeat(20474)}…`);
     expect(utf8Bytes(content)).toBe(20477);
@@ -294,7 +309,7 @@ describe('close()', () => {
   it('drains background deliveries before resolving', async () => {
     const t = makeBot();
     const { url, msgid } = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 150 }]);
-    void t.bot.reply({ msgid }, 'slow answer');
+    void t.bot.reply({ msgId: msgid }, 'slow answer');
     await t.bot.close({ timeoutMs: 3000 });
     expect(t.delivered).toMatchObject([{ ok: true, channel: 'response_url' }]);
     expect(suite.wecom.callsFor(url)).toHaveLength(1);
@@ -304,10 +319,10 @@ describe('close()', () => {
     const t = makeBot();
     const first = await receiveWithUrl(t, [{ json: { errcode: 0 }, delayMs: 3000 }]);
     const second = await receiveWithUrl(t);
-    const pending = t.bot.reply({ msgid: first.msgid }, 'too slow');
+    const pending = t.bot.reply({ msgId: first.msgid }, 'too slow');
     await t.bot.close({ timeoutMs: 50 });
     expect(await pending).toMatchObject({ ok: false, reason: 'closed' });
-    expect(await t.bot.reply({ msgid: second.msgid }, 'after close')).toMatchObject({
+    expect(await t.bot.reply({ msgId: second.msgid }, 'after close')).toMatchObject({
       ok: false,
       reason: 'closed',
     });
@@ -340,8 +355,8 @@ describe('while the Store is down (fail-open)', () => {
     const t = setup({ store });
     const { url, msgid } = await receiveWithUrl(t);
     state.down = true;
-    const first = await t.bot.reply({ msgid }, 'answer');
-    const second = await t.bot.reply({ msgid }, 'answer again');
+    const first = await t.bot.reply({ msgId: msgid }, 'answer');
+    const second = await t.bot.reply({ msgId: msgid }, 'answer again');
     expect(first.ok).toBe(true);
     expect(second.ok).toBe(false);
     expect(second.ok === false && second.reason).toBe('response_url_used');
@@ -353,7 +368,7 @@ describe('while the Store is down (fail-open)', () => {
     const { store, state } = flakyStore();
     const t = setup({ store });
     state.down = true;
-    const result = await t.bot.reply({ msgid: 'never-seen' }, 'answer');
+    const result = await t.bot.reply({ msgId: 'never-seen' }, 'answer');
     expect(result.ok === false && result.reason).toBe('store_error');
   });
 });
@@ -366,7 +381,7 @@ describe('many replies in flight', () => {
     try {
       const t = setup();
       const targets = await Promise.all(Array.from({ length: 20 }, () => receiveWithUrl(t)));
-      const results = await Promise.all(targets.map(({ msgid }) => t.bot.reply({ msgid }, 'answer')));
+      const results = await Promise.all(targets.map(({ msgid }) => t.bot.reply({ msgId: msgid }, 'answer')));
       expect(results.filter((r) => r.ok)).toHaveLength(20);
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings.filter((name) => name === 'MaxListenersExceededWarning')).toEqual([]);

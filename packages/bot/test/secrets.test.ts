@@ -60,7 +60,7 @@ describe('secrets stay out of logs and errors', () => {
     await bot.receive({ method: 'GET', url: `/x${v.search}&extra=${TOKEN}` });
     const cb = buildBotCallback({ token: TOKEN, encodingAESKey: KEY, message: 'not json' });
     await bot.receive({ method: 'POST', url: `/x${cb.search}`, body: cb.body });
-    await bot.reply({ msgid: 'unknown' }, 'x').catch((e: unknown) => errors.push(e));
+    await bot.reply({ msgId: 'unknown' }, 'x').catch((e: unknown) => errors.push(e));
     bot.skipProactive({ job: 'daily-report' });
     await done.promise;
     await bot.close({ timeoutMs: 2000 });

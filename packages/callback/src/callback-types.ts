@@ -235,7 +235,7 @@ export interface UnknownCallback extends CallbackHeader {
   msgId?: string;
 }
 
-export type InboundCallback = UserMessage | AppEvent | UnknownCallback;
+export type AppCallback = UserMessage | AppEvent | UnknownCallback;
 
 /** The payload of each dispatch name: `text`, `event.enter_agent`, `event.change_contact.create_user`… */
 export interface CallbackMap extends MoreCallbackMap {
@@ -276,7 +276,7 @@ export interface CallbackMap extends MoreCallbackMap {
   /** Anything unknown (message type, event, change type). */
   unknown: UnknownCallback;
   /** Everything dispatched: messages, events and unknown callbacks. */
-  callback: InboundCallback;
+  callback: AppCallback;
 }
 
 export type CallbackName = keyof CallbackMap;

@@ -2,9 +2,9 @@
 import { WeComRequestError } from '@maven/wecom-core';
 import type { XmlObject } from '@maven/wecom-crypto';
 import type {
+  AppCallback,
   AppEvent,
   ChangeContactEvent,
-  InboundCallback,
   TemplateCardSelection,
   UnknownCallback,
   UserMessage,
@@ -23,7 +23,7 @@ function required(raw: XmlObject, name: string): string {
 type Header = Omit<UserMessage, 'type' | 'kind' | 'msgId'>;
 
 /** Parses the children of the decrypted `<xml>` root. Throws 400 when a header field is missing. */
-export function parseCallback(raw: XmlObject): InboundCallback {
+export function parseCallback(raw: XmlObject): AppCallback {
   const createTime = required(raw, 'CreateTime');
   if (!/^\d{1,15}$/.test(createTime))
     throw new WeComRequestError('bad_request', 'CreateTime is not a number');
@@ -253,7 +253,7 @@ function parseChangeContact(base: EventHead, raw: XmlObject): ChangeContactEvent
  * the event's subject (member, department, tag, job, card task) so that two different contact
  * changes from `sys` in the same second are not taken for re-deliveries of one.
  */
-export function dedupKey(callback: InboundCallback): string {
+export function dedupKey(callback: AppCallback): string {
   const msgId = callback.kind === 'event' ? '' : (callback.msgId ?? '');
   if (msgId !== '') return `msg:${msgId}`;
   const event =
@@ -266,7 +266,7 @@ export function dedupKey(callback: InboundCallback): string {
   return `evt:${callback.userId}:${callback.createTime}:${event}:${key}${subject(callback)}`;
 }
 
-function subject(callback: InboundCallback): string {
+function subject(callback: AppCallback): string {
   if (callback.kind === 'message') return '';
   if (callback.kind === 'unknown') return callback.changeType === undefined ? '' : `:${callback.changeType}`;
   switch (callback.event) {
@@ -290,7 +290,7 @@ function subject(callback: InboundCallback): string {
 }
 
 /** The dispatch names of a callback, most specific first. */
-export function dispatchNames(callback: InboundCallback): string[] {
+export function dispatchNames(callback: AppCallback): string[] {
   if (callback.kind === 'message') return [callback.type, 'message', 'callback'];
   if (callback.kind === 'unknown') return ['unknown', 'callback'];
   const names = [`event.${callback.event}`];

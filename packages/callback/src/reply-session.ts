@@ -5,13 +5,13 @@
  */
 import { type InboundExchange, type PassiveChoice, WeComConfigError, WeComError } from '@maven/wecom-core';
 import type { AppInfo } from './app-config.js';
-import type { InboundCallback } from './callback-types.js';
+import type { AppCallback } from './callback-types.js';
 import { WeComTargetError } from './errors.js';
 import { activeEquivalent, fitsPassive, type PassiveReply, toPassiveReply } from './passive-reply.js';
 import type { CallbackContext, ReplyDeliveredInfo, ReplyFailedInfo, ReplyOutcome } from './router-events.js';
 import type { WeComApi } from './wecom-api.js';
 
-export interface ReplySessionOptions<C extends InboundCallback> {
+export interface ReplySessionOptions<C extends AppCallback> {
   app: AppInfo;
   callback: C;
   api: WeComApi | undefined;
@@ -29,7 +29,7 @@ export interface PassiveAnswer {
   toUser: string;
 }
 
-export class ReplySession<C extends InboundCallback = InboundCallback>
+export class ReplySession<C extends AppCallback = AppCallback>
   implements CallbackContext<C>, InboundExchange<PassiveAnswer, CallbackContext<C>>
 {
   readonly app: AppInfo;

@@ -1,7 +1,7 @@
 /** The events a CallbackRouter emits, and the context every handler gets. */
 import type { ErrorInfo } from '@maven/wecom-core';
 import type { AppInfo } from './app-config.js';
-import type { CallbackMap, CallbackName, InboundCallback } from './callback-types.js';
+import type { AppCallback, CallbackMap, CallbackName } from './callback-types.js';
 import type { PassiveReply, PassiveReplyType } from './passive-reply.js';
 import type { WeComApi } from './wecom-api.js';
 
@@ -10,7 +10,7 @@ export type RouterReplyChannel = 'passive' | 'api';
 
 export type ReplyOutcome = { channel: 'passive' } | { channel: 'api'; sentMsgIds: string[] };
 
-export interface CallbackContext<C extends InboundCallback = InboundCallback> {
+export interface CallbackContext<C extends AppCallback = AppCallback> {
   /** The app that received the callback (its name, corp and agent; no secrets). */
   readonly app: AppInfo;
   readonly callback: C;
@@ -52,14 +52,14 @@ export interface DeniedInfo {
   app: string;
   userId: string;
   chatId: string;
-  callback: InboundCallback;
+  callback: AppCallback;
 }
 
 export interface DuplicateInfo {
   app: string;
   /** The dedup key (app-scoped). */
   key: string;
-  callback: InboundCallback;
+  callback: AppCallback;
 }
 
 type Handler<K extends CallbackName> = (

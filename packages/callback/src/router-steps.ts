@@ -19,7 +19,7 @@ import { parseXmlEnvelope, type XmlObject } from '@maven/wecom-crypto';
 import type { AllowCheck } from './allowlist.js';
 import type { ResolvedApp } from './app-config.js';
 import { routeCallback } from './app-routing.js';
-import type { InboundCallback } from './callback-types.js';
+import type { AppCallback } from './callback-types.js';
 import { dedupKey, dispatchNames, parseCallback } from './parse-callback.js';
 import { renderPassiveReply } from './passive-reply.js';
 import { type PassiveAnswer, ReplySession, type ReplySessionOptions } from './reply-session.js';
@@ -40,7 +40,7 @@ export interface RouterStepsInit {
   logger: Logger;
   now: () => number;
   /** What every reply session of a callback shares (tracking, delivery events, abort handles). */
-  session: Omit<ReplySessionOptions<InboundCallback>, 'app' | 'callback' | 'api' | 'track'> & {
+  session: Omit<ReplySessionOptions<AppCallback>, 'app' | 'callback' | 'api' | 'track'> & {
     track: (task: Promise<unknown>, context: ReceiveContext) => void;
   };
 }
@@ -50,7 +50,7 @@ export function normalizedPath(pathname: string): string {
 }
 
 export class RouterSteps
-  implements InboundHooks<RouterApp, XmlObject, InboundCallback, PassiveAnswer, CallbackContext>
+  implements InboundHooks<RouterApp, XmlObject, AppCallback, PassiveAnswer, CallbackContext>
 {
   readonly #i: RouterStepsInit;
 
@@ -97,42 +97,42 @@ export class RouterSteps
     return { app: routed.app as RouterApp, decrypted: routed.xml };
   }
 
-  parse(xml: XmlObject): InboundCallback {
+  parse(xml: XmlObject): AppCallback {
     return parseCallback(xml);
   }
 
-  dedupKey(callback: InboundCallback, app: RouterApp): string {
+  dedupKey(callback: AppCallback, app: RouterApp): string {
     return `${app.info.name}:${dedupKey(callback)}`;
   }
 
-  describe(callback: InboundCallback, app: RouterApp): { type: string; msgId?: string; app: string } {
+  describe(callback: AppCallback, app: RouterApp): { type: string; msgId?: string; app: string } {
     const msgId = callback.kind === 'message' ? callback.msgId : '';
     return { type: dispatchNames(callback)[0]!, ...(msgId ? { msgId } : {}), app: app.info.name };
   }
 
-  eventNames(callback: InboundCallback): readonly string[] {
+  eventNames(callback: AppCallback): readonly string[] {
     return dispatchNames(callback);
   }
 
-  #chatId(callback: InboundCallback, app: RouterApp): string {
+  #chatId(callback: AppCallback, app: RouterApp): string {
     return `${app.info.corpId}:${app.info.agentId}:${callback.userId}`;
   }
 
   /** System callbacks (FromUserName `sys`) come from WeCom itself: no user to check. */
-  isAllowed(callback: InboundCallback, app: RouterApp): boolean {
+  isAllowed(callback: AppCallback, app: RouterApp): boolean {
     if (callback.userId === 'sys') return true;
     return this.#i.allow({ corpId: app.info.corpId, agentId: app.info.agentId, userId: callback.userId });
   }
 
-  deniedInfo(callback: InboundCallback, app: RouterApp): unknown {
+  deniedInfo(callback: AppCallback, app: RouterApp): unknown {
     return { app: app.info.name, userId: callback.userId, chatId: this.#chatId(callback, app), callback };
   }
 
-  duplicateInfo(callback: InboundCallback, app: RouterApp, key: string): unknown {
+  duplicateInfo(callback: AppCallback, app: RouterApp, key: string): unknown {
     return { app: app.info.name, key, callback };
   }
 
-  begin(callback: InboundCallback, app: RouterApp, context: ReceiveContext): ReplySession {
+  begin(callback: AppCallback, app: RouterApp, context: ReceiveContext): ReplySession {
     const s = this.#i.session;
     return new ReplySession({
       ...s,

@@ -22,7 +22,7 @@ import {
   appUploadMediaJobFinish,
 } from '@maven/wecom-testing';
 import { describe, expect, it } from 'vitest';
-import { CallbackRouter, dedupKey, type InboundCallback } from '../src/index.js';
+import { type AppCallback, CallbackRouter, dedupKey } from '../src/index.js';
 import { callbackFor, makeApp, post } from './helpers.js';
 
 const app = makeApp();
@@ -353,8 +353,8 @@ const cases: [string, Case][] = [
 describe('typed app events through the router', () => {
   it.each(cases)('%s', async (_label, c) => {
     const router = new CallbackRouter({ app, dedupTtlMs: 60_000 });
-    const got: { name: string; callback: InboundCallback }[] = [];
-    const on = router.on.bind(router) as (event: string, fn: (cb: InboundCallback) => void) => void;
+    const got: { name: string; callback: AppCallback }[] = [];
+    const on = router.on.bind(router) as (event: string, fn: (cb: AppCallback) => void) => void;
     for (const name of [...c.names, 'event', 'unknown', 'message', 'callback']) {
       on(name, (callback) => got.push({ name, callback }));
     }
@@ -394,7 +394,7 @@ describe('typed app events through the router', () => {
 
   it('an unknown ChangeType of a typed event is unknown, with its event and change type', async () => {
     const router = new CallbackRouter({ app, dedupTtlMs: 60_000 });
-    const unknown: InboundCallback[] = [];
+    const unknown: AppCallback[] = [];
     router.on('unknown', (cb) => {
       unknown.push(cb);
     });

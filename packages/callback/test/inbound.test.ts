@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type AppCallback,
   type CallbackContext,
   CallbackRouter,
   createCallbackRouter,
-  type InboundCallback,
   type TextMessage,
 } from '../src/index.js';
 import { callbackFor, eventXml, listen, makeApp, post, verificationFor } from './helpers.js';
@@ -190,7 +190,7 @@ describe('typed messages and events', () => {
 
   async function dispatch(message: Record<string, unknown>) {
     const router = new CallbackRouter({ app, dedupTtlMs: 1000 });
-    const got: { names: string[]; callback?: InboundCallback } = { names: [] };
+    const got: { names: string[]; callback?: AppCallback } = { names: [] };
     for (const name of [
       'text',
       'image',
@@ -213,7 +213,7 @@ describe('typed messages and events', () => {
       'event.location_select',
       'event.batch_job_result',
     ] as const) {
-      const on = router.on.bind(router) as (event: string, fn: (cb: InboundCallback) => void) => void;
+      const on = router.on.bind(router) as (event: string, fn: (cb: AppCallback) => void) => void;
       on(name, (cb) => {
         got.names.push(name);
         got.callback = cb;
