@@ -32,7 +32,7 @@ import { type BotContext, Exchange, type ExchangeServices, type ReplyOptions } f
 import type { DeliveryResult } from './delivery.js';
 import { WeComBotError } from './errors.js';
 import type { BotEventName, BotEvents, ErrorInfo } from './events.js';
-import { md5Hex } from './md5.js';
+import { md5Hex } from './digest.js';
 import { downloadMedia, type MediaFile, type MediaSource } from './media.js';
 import { type ResolvedOptions, resolveOptions, type WeComBotOptions } from './options.js';
 import { ResponseUrlOutbox } from './outbox.js';

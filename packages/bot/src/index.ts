@@ -24,7 +24,7 @@ export type {
 } from './delivery.js';
 export { type BotErrorCode, WeComBotError } from './errors.js';
 export type { BotEventName, BotEvents, ErrorInfo } from './events.js';
-export { md5Hex } from './md5.js';
+export { md5Hex } from './digest.js';
 export type { MediaBlock, MediaFile, MediaSource } from './media.js';
 export type { AckMode, BotHttpOptions, MediaOptions, WeComBotOptions } from './options.js';
 export { CONTENT_LIMIT_BYTES } from './payloads.js';

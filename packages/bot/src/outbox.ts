@@ -18,7 +18,7 @@ import {
 import type { DeliveryResult, ReplyFailed, ReplyFailureReason, ReplyKind } from './delivery.js';
 import { WeComBotError } from './errors.js';
 import { randomId } from './ids.js';
-import { md5Hex } from './md5.js';
+import { md5Hex } from './digest.js';
 import type { TemplateCard } from './types.js';
 
 export type ResponseUrlPayload =
