@@ -45,6 +45,7 @@ export {
   type WeComErrorOptions,
 } from './errors.js';
 export type { JsSdkSignatureParams } from './jssdk.js';
+export { encryptMedia } from './media.js';
 export type { WeComCryptoOptions } from './options.js';
 export type {
   AesContext,

@@ -345,7 +345,7 @@ class Simulator implements WeComSimulator {
       return;
     }
     const apiReq: ApiRequest = { method: call.method, key, query, headers: req.headers, raw };
-    const answer = route(apiReq, this.#state);
+    const answer = await route(apiReq, this.#state);
     if (answer.app !== undefined) call.app = answer.app.name;
     if ('json' in answer) this.#answer(res, call, answer.status, { json: answer.json });
     else this.#answer(res, call, answer.status, { bytes: answer.bytes, headers: answer.headers });
