@@ -57,10 +57,10 @@ export type {
 export { webProvider } from './provider-web.js';
 export {
   cdata,
-  escapeXml,
   type ParseXmlOptions,
   parseXml,
   type XmlObject,
   type XmlValue,
   xmlText,
 } from './xml.js';
+export { buildXml, type XmlInput, type XmlInputObject } from './xml-build.js';
