@@ -10,7 +10,7 @@ const reader = new XMLParser({
   trimValues: false,
   processEntities: true,
   htmlEntities: false,
-  isArray: (name, path) => path === 'xml.Articles.item',
+  isArray: (_name, path) => path === 'xml.Articles.item',
 });
 
 /** Tricky user content: markup, entities, a CDATA terminator, surrounding spaces, CJK. */

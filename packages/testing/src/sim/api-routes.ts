@@ -174,7 +174,9 @@ async function mediaPart(
 ): Promise<{ data: Buffer; filename: string; contentType: string } | undefined> {
   let field: FormDataEntryValue | null;
   try {
-    field = (await new Response(raw, { headers: { 'content-type': contentType } }).formData()).get('media');
+    field = (
+      await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData()
+    ).get('media');
   } catch {
     return undefined; // not well-formed
   }
