@@ -5,7 +5,7 @@
  * lives in ./http-policy.ts: the maybe-delivered rule (a call that may have reached WeCom is never
  * resent unless idempotent), the wait before a retry, the total cap, and redaction in every error.
  */
-import ky, { type KyInstance, TimeoutError } from 'ky';
+import ky, { isHTTPError, isTimeoutError, type KyInstance, TimeoutError } from 'ky';
 import {
   pathOf,
   registerSecret,
@@ -171,7 +171,7 @@ export class HttpClient {
           shouldRetry: ({ error }) => {
             if (caller?.aborted || deadline.signal.aborted || error instanceof WeComError) return false;
             // ky's own rules for statuses and timeouts (retryOnTimeout above).
-            if (error instanceof TimeoutError || error.name === 'HTTPError') return undefined;
+            if (isTimeoutError(error) || isHTTPError(error)) return undefined;
             return idempotent || !maybeDelivered(error, state);
           },
         },
