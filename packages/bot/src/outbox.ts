@@ -16,9 +16,9 @@ import {
   WeComTimeoutError,
 } from '@maven/wecom-core';
 import type { DeliveryResult, ReplyFailed, ReplyFailureReason, ReplyKind } from './delivery.js';
+import { md5Hex } from './digest.js';
 import { WeComBotError } from './errors.js';
 import { randomId } from './ids.js';
-import { md5Hex } from './md5.js';
 import type { TemplateCard } from './types.js';
 
 export type ResponseUrlPayload =

@@ -9,8 +9,8 @@
 import { type Logger, type Store, utf8Length, utf8Prefix } from '@maven/wecom-core';
 import { base64Encode } from '@maven/wecom-crypto';
 import type { DeliveryResult } from './delivery.js';
+import { md5Hex } from './digest.js';
 import { WeComBotError } from './errors.js';
-import { md5Hex } from './md5.js';
 import { CONTENT_LIMIT_BYTES, fitContent, type StreamImage, type StreamState } from './payloads.js';
 import { sniffMime } from './sniff.js';
 

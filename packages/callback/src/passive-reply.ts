@@ -3,7 +3,7 @@
  * callback's HTTP response. Also how each one is sent actively when the deadline has passed.
  */
 import { utf8Length } from '@maven/wecom-core';
-import { cdata } from '@maven/wecom-crypto';
+import { buildXml, type XmlInputObject } from '@maven/wecom-crypto';
 import { WeComMessageError } from './errors.js';
 import {
   checkTemplateCard,
@@ -12,7 +12,7 @@ import {
   TEXT_LIMIT_BYTES,
   type TemplateCard,
 } from './outbound-message.js';
-import { templateCardXml } from './template-card-xml.js';
+import { templateCardElement } from './template-card-xml.js';
 
 export interface PassiveArticle {
   title: string;
@@ -112,52 +112,46 @@ export interface ReplyAddress {
   createTime: number;
 }
 
-function optionalCdata(name: string, value: string | undefined): string {
-  return value === undefined ? '' : `<${name}>${cdata(value)}</${name}>`;
-}
-
 /** The plaintext reply XML (before encryption). */
 export function renderPassiveReply(reply: PassiveReply, to: ReplyAddress): string {
-  let body: string;
+  return buildXml({
+    ToUserName: to.toUser,
+    FromUserName: to.corpId,
+    CreateTime: Math.floor(to.createTime),
+    MsgType: reply.type,
+    ...replyContent(reply),
+  });
+}
+
+/** The elements after MsgType, per reply type. */
+function replyContent(reply: PassiveReply): XmlInputObject {
   switch (reply.type) {
     case 'text':
       if (!fitsPassive(reply)) throw new WeComMessageError(`passive text exceeds ${TEXT_LIMIT_BYTES} bytes`);
-      body = `<Content>${cdata(reply.content)}</Content>`;
-      break;
+      return { Content: reply.content };
     case 'image':
-      body = `<Image><MediaId>${cdata(reply.mediaId)}</MediaId></Image>`;
-      break;
+      return { Image: { MediaId: reply.mediaId } };
     case 'voice':
-      body = `<Voice><MediaId>${cdata(reply.mediaId)}</MediaId></Voice>`;
-      break;
+      return { Voice: { MediaId: reply.mediaId } };
     case 'video':
-      body =
-        `<Video><MediaId>${cdata(reply.mediaId)}</MediaId>` +
-        `${optionalCdata('Title', reply.title)}${optionalCdata('Description', reply.description)}</Video>`;
-      break;
+      return { Video: { MediaId: reply.mediaId, Title: reply.title, Description: reply.description } };
     case 'news':
-      body =
-        `<ArticleCount>${reply.articles.length}</ArticleCount><Articles>` +
-        reply.articles
-          .map(
-            (a) =>
-              `<item><Title>${cdata(a.title)}</Title>${optionalCdata('Description', a.description)}` +
-              `${optionalCdata('PicUrl', a.picUrl)}${optionalCdata('Url', a.url)}</item>`,
-          )
-          .join('') +
-        '</Articles>';
-      break;
+      return {
+        ArticleCount: reply.articles.length,
+        Articles: {
+          item: reply.articles.map((a) => ({
+            Title: a.title,
+            Description: a.description,
+            PicUrl: a.picUrl,
+            Url: a.url,
+          })),
+        },
+      };
     case 'update_button':
-      body = `<Button><ReplaceName>${cdata(reply.replaceName)}</ReplaceName></Button>`;
-      break;
+      return { Button: { ReplaceName: reply.replaceName } };
     case 'update_template_card':
-      body = templateCardXml(reply.templateCard);
-      break;
+      return { TemplateCard: templateCardElement(reply.templateCard) };
   }
-  return (
-    `<xml><ToUserName>${cdata(to.toUser)}</ToUserName><FromUserName>${cdata(to.corpId)}</FromUserName>` +
-    `<CreateTime>${Math.floor(to.createTime)}</CreateTime><MsgType>${cdata(reply.type)}</MsgType>${body}</xml>`
-  );
 }
 
 /**

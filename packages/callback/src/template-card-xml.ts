@@ -2,9 +2,10 @@
  * A template card given as message/send JSON (snake_case) rendered as the passive-reply XML
  * `<TemplateCard>`: keys become PascalCase (`icon_url` → `IconUrl`, `keyname` → `KeyName`), arrays
  * become repeated elements of the list's name (`<ButtonList>…</ButtonList><ButtonList>…`), strings
- * CDATA, numbers and booleans bare. Keys already in PascalCase are kept.
+ * CDATA, numbers and booleans bare. Keys already in PascalCase are kept. This file maps the names;
+ * the XML is built by `buildXml`.
  */
-import { cdata } from '@maven/wecom-crypto';
+import type { XmlInput, XmlInputObject } from '@maven/wecom-crypto';
 import { WeComMessageError } from './errors.js';
 
 const SPECIAL: Record<string, string> = {
@@ -31,25 +32,27 @@ export function xmlName(key: string): string {
   return name;
 }
 
-function element(name: string, value: unknown, depth: number): string {
+function renamed(name: string, value: unknown, depth: number): XmlInput {
   if (depth > 16) throw new WeComMessageError('template card nests too deeply');
-  if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return value.map((item) => element(name, item, depth + 1)).join('');
-  if (typeof value === 'string') return `<${name}>${cdata(value)}</${name}>`;
+  if (value === null || value === undefined) return undefined;
+  if (Array.isArray(value)) return value.map((item) => renamed(name, item, depth + 1));
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new WeComMessageError(`${name} is not a finite number`);
-    return `<${name}>${value}</${name}>`;
+    return value;
   }
-  if (typeof value === 'boolean') return `<${name}>${value}</${name}>`;
   if (typeof value === 'object') {
-    let inner = '';
-    for (const [k, v] of Object.entries(value)) inner += element(xmlName(k), v, depth + 1);
-    return `<${name}>${inner}</${name}>`;
+    const out: XmlInputObject = {};
+    for (const [k, v] of Object.entries(value)) {
+      const key = xmlName(k);
+      out[key] = renamed(key, v, depth + 1);
+    }
+    return out;
   }
   throw new WeComMessageError(`${name} has an unsupported value type`);
 }
 
-/** `<TemplateCard>…</TemplateCard>` for an update_template_card passive reply. */
-export function templateCardXml(card: Record<string, unknown>): string {
-  return element('TemplateCard', card, 0);
+/** The `<TemplateCard>` element's content for an update_template_card passive reply. */
+export function templateCardElement(card: Record<string, unknown>): XmlInputObject {
+  return renamed('TemplateCard', card, 0) as XmlInputObject;
 }

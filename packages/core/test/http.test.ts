@@ -307,6 +307,16 @@ describe('HttpClient.call', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('maxTotalMs also ends an attempt still under way (a timeout, not resent)', async () => {
+    fallback = () => {}; // never answers
+    const { http, sleeps } = client({ timeoutMs: 10_000, retry: { maxTotalMs: 80 } });
+    const e = await failure(http.call('/slow', { idempotent: true, query: { access_token: TOKEN } }));
+    expect(e).toBeInstanceOf(WeComTimeoutError);
+    expect((e as WeComTimeoutError).maybeDelivered).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
   it('backoff grows by the factor, capped by maxMs, within the jitter bounds', async () => {
     fallback = json({ errcode: -1, errmsg: 'busy' });
     const retry = { attempts: 5 };

@@ -45,6 +45,7 @@ export {
   type WeComErrorOptions,
 } from './errors.js';
 export type { JsSdkSignatureParams } from './jssdk.js';
+export { encryptMedia } from './media.js';
 export type { WeComCryptoOptions } from './options.js';
 export type {
   AesContext,
@@ -56,10 +57,10 @@ export type {
 export { webProvider } from './provider-web.js';
 export {
   cdata,
-  escapeXml,
   type ParseXmlOptions,
   parseXml,
   type XmlObject,
   type XmlValue,
   xmlText,
 } from './xml.js';
+export { buildXml, type XmlInput, type XmlInputObject } from './xml-build.js';

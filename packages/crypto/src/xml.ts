@@ -64,8 +64,3 @@ export function xmlText(node: XmlObject, name: string): string | undefined {
 export function cdata(text: string): string {
   return `<![CDATA[${text.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
 }
-
-/** Escapes text for element content outside CDATA. */
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}

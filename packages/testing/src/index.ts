@@ -111,7 +111,7 @@ export {
 } from './sim/delivery.js';
 export { ERRCODES, type ErrcodeName } from './sim/errcodes.js';
 export type { FaultSpec } from './sim/faults.js';
-export { encryptMedia, MEDIA_URL_TTL_MS, type PutMediaOptions } from './sim/media-cdn.js';
+export { MEDIA_URL_TTL_MS, type PutMediaOptions } from './sim/media-cdn.js';
 export type { UploadedMedia } from './sim/media-store.js';
 export { APP_MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES } from './sim/message-rules.js';
 export type { RecordedCall } from './sim/recorder.js';

@@ -6,7 +6,7 @@
  * own; WeCom ignores a repeated chunk, so a retry after a lost answer is safe.
  */
 import { base64Encode } from '@maven/wecom-crypto';
-import { md5Hex } from '../md5.js';
+import { md5Hex } from '../digest.js';
 import { WeComWsError } from './errors.js';
 import { WS_CMD } from './frames.js';
 import type { WsTransport } from './transport.js';

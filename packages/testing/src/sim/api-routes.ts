@@ -6,7 +6,6 @@ import { type ErrorBody, errorBody } from './errcodes.js';
 import { parseMaybeJson } from './http-io.js';
 import { MEDIA_LIMITS, type MediaStore } from './media-store.js';
 import { checkSend, isInteractiveCard } from './message-rules.js';
-import { boundaryOf, parseMultipart } from './multipart.js';
 import type { ResponseUrlRegistry } from './response-urls.js';
 
 export interface ApiRequest {
@@ -44,22 +43,22 @@ export interface ApiState {
 const RECALL_WINDOW_MS = 24 * 60 * 60 * 1000;
 const CARD_CODE_TTL_MS = 72 * 60 * 60 * 1000;
 
-const ok = (extra: Record<string, unknown> = {}, app?: SimApp): ApiAnswer => ({
+export const ok = (extra: Record<string, unknown> = {}, app?: SimApp): ApiAnswer => ({
   status: 200,
   json: { ...errorBody('ok'), ...extra },
   ...(app === undefined ? {} : { app }),
 });
-const fail = (error: ErrorBody, app?: SimApp): ApiAnswer => ({
+export const fail = (error: ErrorBody, app?: SimApp): ApiAnswer => ({
   status: 200,
   json: error,
   ...(app === undefined ? {} : { app }),
 });
 
-type Handler = (req: ApiRequest, state: ApiState) => ApiAnswer;
+export type Handler = (req: ApiRequest, state: ApiState) => ApiAnswer | Promise<ApiAnswer>;
 
-function authed(
+export function authed(
   method: 'GET' | 'POST',
-  handler: (req: ApiRequest, state: ApiState, app: SimApp) => ApiAnswer,
+  handler: (req: ApiRequest, state: ApiState, app: SimApp) => ApiAnswer | Promise<ApiAnswer>,
 ): Handler {
   return (req, state) => {
     const check = state.apps.check(req.query.access_token);
@@ -138,23 +137,22 @@ const updateCard = authed('POST', (req, state, app) => {
 
 const callbackIp = authed('GET', (_req, state, app) => ok({ ip_list: [...state.callbackIps] }, app));
 
-const upload = authed('POST', (req, state, app) => {
+const upload = authed('POST', async (req, state, app) => {
   const type = req.query.type;
   const limit = type === undefined ? undefined : MEDIA_LIMITS[type];
   if (type === undefined || limit === undefined) return fail(errorBody('invalidType'), app);
   const contentType = req.headers['content-type'];
-  const boundary = boundaryOf(typeof contentType === 'string' ? contentType : undefined);
-  if (boundary === undefined) return fail(errorBody('emptyMedia', 'multipart/form-data expected'), app);
-  const parts = parseMultipart(req.raw, boundary);
-  const part = parts?.find((p) => p.name === 'media');
+  if (typeof contentType !== 'string' || !/^multipart\/form-data/i.test(contentType))
+    return fail(errorBody('emptyMedia', 'multipart/form-data expected'), app);
+  const part = await mediaPart(req.raw, contentType);
   if (part === undefined) return fail(errorBody('emptyMedia', 'field "media" missing'), app);
   if (part.data.length <= 5) return fail(errorBody('invalidFileSize'), app);
   if (part.data.length > limit) return fail(errorBody('mediaTooLarge'), app);
   const stored = state.media.add({
     type,
-    filename: part.filename ?? 'media',
-    contentType: part.contentType ?? 'application/octet-stream',
-    data: Buffer.from(part.data),
+    filename: part.filename,
+    contentType: part.contentType,
+    data: part.data,
     corpId: app.corpId,
   });
   return {
@@ -169,6 +167,30 @@ const upload = authed('POST', (req, state, app) => {
     app,
   };
 });
+
+/** The `media` field of a multipart body, parsed by the runtime's own form-data reader. */
+export async function mediaPart(
+  raw: Buffer,
+  contentType: string,
+): Promise<{ data: Buffer; filename: string; contentType: string } | undefined> {
+  let field: FormDataEntryValue | null;
+  try {
+    field = (
+      await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData()
+    ).get('media');
+  } catch {
+    return undefined; // not well-formed
+  }
+  if (field === null) return undefined;
+  if (typeof field === 'string') {
+    return { data: Buffer.from(field), filename: 'media', contentType: 'application/octet-stream' };
+  }
+  return {
+    data: Buffer.from(await field.arrayBuffer()),
+    filename: field.name || 'media',
+    contentType: field.type || 'application/octet-stream',
+  };
+}
 
 const mediaGet = authed('GET', (req, state, app) => {
   const id = req.query.media_id;

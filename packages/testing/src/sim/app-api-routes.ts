@@ -4,12 +4,11 @@
  * shapes and errcodes. State lives per simulator (keyed by its ApiState).
  */
 import { randomCode } from '../random.js';
-import type { ApiAnswer, ApiRequest, ApiState } from './api-routes.js';
+import { type ApiRequest, type ApiState, authed, fail, type Handler, mediaPart, ok } from './api-routes.js';
 import type { SimApp } from './apps.js';
 import { type ErrorBody, errorBody } from './errcodes.js';
 import { parseMaybeJson } from './http-io.js';
 import { checkSend } from './message-rules.js';
-import { boundaryOf, parseMultipart } from './multipart.js';
 
 const TICKET_TTL_S = 7200;
 const UPLOADIMG_LIMIT = 2 * 1024 * 1024;
@@ -42,31 +41,6 @@ function stateOf(state: ApiState): AppApiState {
     states.set(state, s);
   }
   return s;
-}
-
-const ok = (extra: Record<string, unknown>, app: SimApp): ApiAnswer => ({
-  status: 200,
-  json: { ...errorBody('ok'), ...extra },
-  app,
-});
-const fail = (error: ErrorBody, app?: SimApp): ApiAnswer => ({
-  status: 200,
-  json: error,
-  ...(app === undefined ? {} : { app }),
-});
-
-type Handler = (req: ApiRequest, state: ApiState) => ApiAnswer;
-
-function authed(
-  method: 'GET' | 'POST',
-  handler: (req: ApiRequest, state: ApiState, app: SimApp) => ApiAnswer,
-): Handler {
-  return (req, state) => {
-    const check = state.apps.check(req.query.access_token);
-    if (!check.ok) return fail(check.error, state.apps.owner(req.query.access_token));
-    if (req.method !== method) return fail(errorBody('wrongMethod'), check.app);
-    return handler(req, state, check.app);
-  };
 }
 
 function jsonBody(req: ApiRequest): Record<string, unknown> | undefined {
@@ -197,15 +171,15 @@ const chatSend = authed('POST', (req, state, app) => {
   return ok({}, app);
 });
 
-const uploadImg = authed('POST', (req, state, app) => {
+const uploadImg = authed('POST', async (req, state, app) => {
   const contentType = req.headers['content-type'];
-  const boundary = boundaryOf(typeof contentType === 'string' ? contentType : undefined);
-  if (boundary === undefined) return fail(errorBody('emptyMedia', 'multipart/form-data expected'), app);
-  const part = parseMultipart(req.raw, boundary)?.find((p) => p.name === 'media');
+  if (typeof contentType !== 'string' || !/^multipart\/form-data/i.test(contentType))
+    return fail(errorBody('emptyMedia', 'multipart/form-data expected'), app);
+  const part = await mediaPart(req.raw, contentType);
   if (part === undefined) return fail(errorBody('emptyMedia', 'field "media" missing'), app);
   if (part.data.length <= 5) return fail(errorBody('invalidFileSize'), app);
   if (part.data.length > UPLOADIMG_LIMIT) return fail(errorBody('mediaTooLarge'), app);
-  const type = (part.contentType ?? '').toLowerCase();
+  const type = part.contentType.toLowerCase();
   if (type !== 'image/jpeg' && type !== 'image/png') return fail(errorBody('invalidType'), app);
   const id = randomCode(32);
   stateOf(state).images.set(id, Buffer.from(part.data));

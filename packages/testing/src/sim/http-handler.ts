@@ -131,7 +131,9 @@ export class HttpHandler {
       return;
     }
     const apiReq: ApiRequest = { method: call.method, key, query, headers: req.headers, raw };
-    const answer = route(apiReq, this.#state);
+    const routed = route(apiReq, this.#state);
+    // Synchronous routes set call.app before anyone waiting on the recorder sees the call.
+    const answer = routed instanceof Promise ? await routed : routed;
     if (answer.app !== undefined) call.app = answer.app.name;
     if ('json' in answer) this.#answer(res, call, answer.status, { json: answer.json });
     else this.#answer(res, call, answer.status, { bytes: answer.bytes, headers: answer.headers });

@@ -2,9 +2,8 @@
  * The encrypted media CDN of AI-bot callbacks (docs/protocol.md §2.3): bytes stored AES-256-CBC
  * encrypted with the bot's AESKey (IV = key[0..16], PKCS#7 to 32, no frame), URLs valid 5 minutes.
  */
-import { createCipheriv } from 'node:crypto';
 import { checkKeys } from '@maven/wecom-core';
-import { decodeEncodingAESKey, pkcs7Pad, WeComConfigError } from '@maven/wecom-crypto';
+import { decodeEncodingAESKey, encryptMedia, nodeProvider, WeComConfigError } from '@maven/wecom-crypto/node';
 import { randomCode } from '../random.js';
 
 export const MEDIA_URL_TTL_MS = 5 * 60 * 1000;
@@ -30,13 +29,6 @@ export interface StoredMedia {
   expiresAt: number;
 }
 
-/** Encrypts like WeCom's media CDN. */
-export function encryptMedia(bytes: Uint8Array, key: Uint8Array): Buffer {
-  const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
-  cipher.setAutoPadding(false);
-  return Buffer.concat([cipher.update(pkcs7Pad(bytes)), cipher.final()]);
-}
-
 function keyOf(options: PutMediaOptions): Uint8Array {
   if (options.aesKey !== undefined) {
     const key = Buffer.from(options.aesKey, 'base64');
@@ -58,7 +50,7 @@ export class MediaCdn {
     if (!(bytes instanceof Uint8Array)) throw new WeComConfigError('putMedia: bytes must be a Uint8Array');
     const item: StoredMedia = {
       id: randomCode(16),
-      encrypted: encryptMedia(bytes, keyOf(options)),
+      encrypted: Buffer.from(encryptMedia(bytes, keyOf(options), nodeProvider)),
       contentType: options.contentType ?? 'application/octet-stream',
       expiresAt: this.now() + (options.ttlMs ?? MEDIA_URL_TTL_MS),
     };
