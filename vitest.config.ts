@@ -8,6 +8,7 @@ export default defineConfig({
       'examples/*/vitest.config.ts',
       'docs/vitest.config.ts',
       'test/replicas/vitest.config.ts',
+      'test/replicas/vitest.cluster.config.ts',
     ],
     coverage: {
       provider: 'v8',

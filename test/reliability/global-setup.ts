@@ -43,6 +43,8 @@ export default function setup(project: TestProject): () => void {
           'replies delivered',
           'failed',
           'lost',
+          'refusals read / sent',
+          'peak conns',
           'peak RSS',
         ],
         ...rows.map((r) => [
@@ -52,6 +54,8 @@ export default function setup(project: TestProject): () => void {
           fmt(r.delivered),
           fmt(r.failed),
           fmt(r.lost),
+          r.refusalsSent === undefined ? '' : `${fmt(r.refusalsRead ?? 0)} / ${fmt(r.refusalsSent)}`,
+          r.peakConnections === undefined ? '' : fmt(r.peakConnections),
           mb(r.peakRss),
         ]),
         [
@@ -61,6 +65,8 @@ export default function setup(project: TestProject): () => void {
           fmt(total.delivered),
           fmt(total.failed),
           fmt(total.lost),
+          '',
+          '',
           mb(total.peakRss),
         ],
       ]),

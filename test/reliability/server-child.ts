@@ -34,6 +34,8 @@ export interface ServerChildConfig {
   appDeadlineMs?: number;
   /** How long close() may drain in-flight replies. */
   closeTimeoutMs?: number;
+  /** The server's headersTimeout (slow-header connections are cut after it). Default Node's. */
+  headersTimeoutMs?: number;
 }
 
 export interface ReplyCounters {
@@ -69,6 +71,8 @@ export interface ChildStats {
   memory: MemoryFigures;
   /** CPU time the child used so far (user + system), ms. */
   cpuMs: number;
+  /** Most TCP connections the server held open at once. */
+  peakConnections: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerChildConfig;
@@ -199,10 +203,18 @@ function stats(): ChildStats {
     uncaughtExceptions: unhandled.exceptions,
     memory: memory(),
     cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
+    peakConnections: connections.peak,
   };
 }
 
 const served = await serve(config.adapter ?? 'express', [bot, router], { bare: false });
+if (config.headersTimeoutMs !== undefined) served.server.headersTimeout = config.headersTimeoutMs;
+const connections = { open: 0, peak: 0 };
+served.server.on('connection', (socket) => {
+  connections.open++;
+  connections.peak = Math.max(connections.peak, connections.open);
+  socket.once('close', () => connections.open--);
+});
 
 let stopping: Promise<void> | undefined;
 function shutdown(): Promise<void> {

@@ -17,11 +17,27 @@ function fail(message: string): void {
 }
 
 async function openRedisStore(url: string, logger: Logger): Promise<Store> {
-  const [{ Redis }, { createRedisStore }] = await Promise.all([
+  const [{ Cluster, Redis }, { createRedisStore }] = await Promise.all([
     import('ioredis'),
     import('@maven/wecom-redis'),
   ]);
-  const client = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5_000, lazyConnect: true });
+  // `?cluster=true`: the URL names one node of a Redis Cluster; the client discovers the others.
+  const target = new URL(url);
+  const cluster = target.searchParams.get('cluster') === 'true';
+  target.searchParams.delete('cluster');
+  const node = {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    ...(target.username ? { username: decodeURIComponent(target.username) } : {}),
+    ...(target.password ? { password: decodeURIComponent(target.password) } : {}),
+    ...(target.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  const client = cluster
+    ? new Cluster([{ host: target.hostname, port: Number(target.port || 6379) }], {
+        lazyConnect: true,
+        redisOptions: node,
+      })
+    : new Redis(target.href, { maxRetriesPerRequest: 1, connectTimeout: 5_000, lazyConnect: true });
   client.on('error', (error: Error) => logger.debug('redis client error', { error }));
   try {
     await client.connect();

@@ -17,6 +17,8 @@ export type ReplyFailureReason =
   | 'no_target'
   /** The response_url was already used (it is single-use), here or on another replica. */
   | 'response_url_used'
+  /** The message's response_url is not an absolute http(s) URL: refused, nothing was sent. */
+  | 'response_url_invalid'
   /** WeCom answered a non-retryable errcode (44004, 45002, …) or retries ran out on -1/6000. */
   | 'api_error'
   /** An HTTP status WeCom should not send (4xx), or 429/5xx after the last retry. */

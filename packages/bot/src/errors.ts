@@ -24,6 +24,8 @@ export type BotErrorCode =
   | 'stream_finished'
   /** The message's response_url was already used (it is single-use). */
   | 'response_url_used'
+  /** The message's response_url is not an absolute http(s) URL; nothing was sent. */
+  | 'response_url_invalid'
   /** A passive-only reply (welcome, card update) after the callback was answered. */
   | 'deadline_passed'
   /** WeCom does not accept this reply here (e.g. a template card via response_url in a group). */

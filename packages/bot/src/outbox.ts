@@ -25,6 +25,21 @@ export type ResponseUrlPayload =
   | { msgtype: 'markdown'; markdown: { content: string; feedback?: { id: string } } }
   | { msgtype: 'template_card'; template_card: TemplateCard };
 
+/**
+ * The response_url as an absolute http(s) URL, or undefined. A decrypted message is still input:
+ * a relative string or another scheme (file:, data:) is refused, never resolved against the API
+ * base. WeCom's URLs are https; http is allowed for tests and simulators.
+ */
+export function responseUrlOf(text: unknown): URL | undefined {
+  if (typeof text !== 'string' || !/^https?:\/\//i.test(text)) return undefined;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface OutboxTarget {
   url: string;
   msgId?: string;
@@ -122,6 +137,14 @@ export class ResponseUrlOutbox {
     const { store, ttlMs, http, logger } = this.#o;
     if (this.#closed)
       return this.fail(target, meta, 'closed', new WeComBotError('bot_closed', 'the bot is closed'));
+    const url = responseUrlOf(target.url);
+    if (!url) {
+      const error = new WeComBotError(
+        'response_url_invalid',
+        "the message's response_url is not an absolute http(s) URL; nothing was sent",
+      );
+      return this.fail(target, meta, 'response_url_invalid', error);
+    }
     const key = ResponseUrlOutbox.usedKey(target.url);
     const claim = `sending:${randomId(8)}`;
     let claimed: boolean;
@@ -142,7 +165,7 @@ export class ResponseUrlOutbox {
     const controller = new AbortController();
     this.#inflight.add(controller);
     try {
-      await http.call(target.url, {
+      await http.call(url.href, {
         method: 'POST',
         json: payload,
         idempotent: false,

@@ -5,6 +5,7 @@
  * groups).
  */
 import type { Logger, Store } from '@maven/wecom-core';
+import { responseUrlOf } from './outbox.js';
 import type { ChatType } from './types.js';
 
 export interface ReplyTarget {
@@ -158,7 +159,8 @@ export class ReplyTargets {
     const list = readChat(await this.#store.get(`chat:${chatId}`));
     for (let i = list.length - 1; i >= 0; i--) {
       const target = await this.byMsgid(list[i]!.msgId);
-      if (target && !(await isUsed(target.url))) return target;
+      // A message whose response_url is unusable is never the chat's fallback target.
+      if (target && responseUrlOf(target.url) && !(await isUsed(target.url))) return target;
     }
     return undefined;
   }

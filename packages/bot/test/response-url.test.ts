@@ -390,3 +390,86 @@ describe('many replies in flight', () => {
     }
   });
 });
+
+describe('a response_url that is not an absolute http(s) URL', () => {
+  /** Every URL the bot fetches; only loopback is let through (nothing leaves the machine). */
+  function recordingSetup() {
+    const fetched: string[] = [];
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      fetched.push(url);
+      if (new URL(url).hostname !== '127.0.0.1') return Promise.reject(new TypeError('not loopback'));
+      return globalThis.fetch(input, init);
+    };
+    const t = setup({
+      http: { fetch, timeoutMs: 2000, retry: { backoff: { baseMs: 5, factor: 2, jitter: 0 } } },
+    });
+    return { t, fetched };
+  }
+
+  const refused = [
+    'file:///etc/passwd',
+    'cgi-bin/aibot/response?response_code=abc',
+    '/cgi-bin/aibot/response?response_code=abc',
+    '//127.0.0.1/cgi-bin/aibot/response',
+    'javascript:alert(1)',
+    'data:text/plain,hello',
+    'ftp://127.0.0.1/response',
+    'http:/127.0.0.1/one-slash',
+    'https://',
+    ' http://127.0.0.1/leading-space',
+  ];
+  for (const responseUrl of refused) {
+    it(`${JSON.stringify(responseUrl)}: bot.reply fails with response_url_invalid and nothing is fetched`, async () => {
+      const { t, fetched } = recordingSetup();
+      const msg = botText({ content: 'q', responseUrl });
+      expect((await post(t.bot, msg)).status).toBe(200);
+      const result = await t.bot.reply({ msgId: msg.msgid }, 'answer');
+      expect(result).toMatchObject({ ok: false, channel: 'response_url', reason: 'response_url_invalid' });
+      if (!result.ok) {
+        expect(result.error).toBeInstanceOf(WeComBotError);
+        expect(result.error.code).toBe('response_url_invalid');
+      }
+      expect(t.failed).toHaveLength(1);
+      expect(t.failed[0]).toMatchObject({ reason: 'response_url_invalid', msgId: msg.msgid });
+      expect(t.delivered).toHaveLength(0);
+      expect(fetched).toEqual([]);
+    });
+  }
+
+  it('a reply from the listener after the deadline is refused the same way (reply.failed, nothing fetched)', async () => {
+    const { t, fetched } = recordingSetup();
+    const done = gate<DeliveryResult>();
+    t.bot.on('text', async (_m, ctx) => {
+      await new Promise((r) => setTimeout(r, 300));
+      done.open(await ctx.reply('late answer'));
+    });
+    const msg = botText({ content: 'q', responseUrl: 'file:///etc/passwd' });
+    expect((await post(t.bot, msg)).status).toBe(200);
+    expect(await done.promise).toMatchObject({ ok: false, reason: 'response_url_invalid' });
+    expect(t.failed).toHaveLength(1);
+    expect(fetched).toEqual([]);
+  });
+
+  it('a chat fallback skips a message whose response_url is unusable and takes the valid one before it', async () => {
+    const { t, fetched } = recordingSetup();
+    const good = suite.wecom.responseUrl();
+    const first = botText({ content: 'q1', responseUrl: good, chatid: 'wrgroup-mixed' });
+    const second = botText({ content: 'q2', responseUrl: 'relative/path', chatid: 'wrgroup-mixed' });
+    await post(t.bot, first);
+    await post(t.bot, second);
+    const result = await t.bot.reply({ chatId: 'wrgroup-mixed' }, 'answer');
+    expect(result).toMatchObject({ ok: true, msgId: first.msgid });
+    expect(fetched).toEqual([good]);
+    expect(suite.wecom.callsFor(good)).toHaveLength(1);
+  });
+
+  it('absolute http and https URLs are accepted as given, never rebased on the API base', async () => {
+    const { t, fetched } = recordingSetup();
+    const url = suite.wecom.responseUrl();
+    const msg = botText({ content: 'q', responseUrl: url });
+    await post(t.bot, msg);
+    expect(await t.bot.reply({ msgId: msg.msgid }, 'answer')).toMatchObject({ ok: true });
+    expect(fetched).toEqual([url]);
+  });
+});

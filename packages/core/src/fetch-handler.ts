@@ -41,7 +41,7 @@ export async function handleFetch(
       method: request.method,
       url: request.url,
       headers: request.headers,
-      body: ({ maxBytes }) => readBodyLimited(request, maxBytes),
+      body: ({ maxBytes, timeoutMs }) => readBodyLimited(request, maxBytes, timeoutMs),
     },
     options.context,
   );
@@ -101,7 +101,11 @@ export function toFetchResponse(out: WeComResponse): Response {
  * Reads a fetch body with a cap: refuses a declared Content-Length over it at once, and stops
  * reading (cancelling the stream) as soon as the running count passes it.
  */
-export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBodyLimited(
+  request: Request,
+  maxBytes: number,
+  timeoutMs = Number.POSITIVE_INFINITY,
+): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? 'NaN');
   if (Number.isFinite(declared) && declared > maxBytes) {
     await request.body?.cancel().catch(() => {});
@@ -117,28 +121,46 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    let step: ReadableStreamReadResult<Uint8Array>;
-    try {
-      step = await reader.read();
-    } catch (cause) {
-      throw new WeComRequestError('bad_request', 'request body stream failed', { cause });
-    }
-    if (step.done) break;
-    const value = step.value;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new WeComRequestError('body_too_large', 'body too large');
-    }
-    chunks.push(value);
+  // A body that has not fully arrived in time is refused (408), as on the Node port.
+  let timedOut = false;
+  const timer = Number.isFinite(timeoutMs)
+    ? setTimeout(() => {
+        timedOut = true;
+        reader.cancel().catch(() => {});
+      }, timeoutMs)
+    : undefined;
+  try {
+    return await readAll();
+  } finally {
+    clearTimeout(timer);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
+
+  async function readAll(): Promise<Uint8Array> {
+    for (;;) {
+      let step: ReadableStreamReadResult<Uint8Array>;
+      try {
+        step = await reader.read();
+      } catch (cause) {
+        if (timedOut) throw new WeComRequestError('request_timeout', 'request body timed out');
+        throw new WeComRequestError('bad_request', 'request body stream failed', { cause });
+      }
+      if (timedOut) throw new WeComRequestError('request_timeout', 'request body timed out');
+      if (step.done) break;
+      const value = step.value;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw new WeComRequestError('body_too_large', 'body too large');
+      }
+      chunks.push(value);
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      out.set(c, offset);
+      offset += c.byteLength;
+    }
+    return out;
   }
-  return out;
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { encryptFrame, signature, signedQuery, wecomPadding } from './frames.ts';
+import { MORE_APP_GENERATORS, MORE_BOT_GENERATORS, MORE_HEAVY_GENERATORS } from './hostile-more.ts';
 import { APP, APP_PATH, BOT, BOT_PATH } from './keys.ts';
 import { pick } from './random.ts';
 
@@ -138,6 +139,7 @@ function deepXml(r: Random): string {
 }
 
 const BOT_GENERATORS: Record<string, Generator> = {
+  ...MORE_BOT_GENERATORS,
   'bot: bad signature': (r) => {
     const encrypt = goodBotEncrypt(r);
     const sigs = [
@@ -235,6 +237,7 @@ const BOT_GENERATORS: Record<string, Generator> = {
 };
 
 const APP_GENERATORS: Record<string, Generator> = {
+  ...MORE_APP_GENERATORS,
   'app: bad signature': (r) => ({
     method: 'POST',
     path: `${APP_PATH}?msg_signature=${randomBytes(20).toString('hex')}&timestamp=${now()}&nonce=${pick(r, 1e9)}`,
@@ -318,6 +321,7 @@ const APP_GENERATORS: Record<string, Generator> = {
 
 /** Rare and large: a few hundred in total. */
 const HEAVY_GENERATORS: Record<string, Generator> = {
+  ...MORE_HEAVY_GENERATORS,
   'bot: deep JSON': (r) => ({
     method: 'POST',
     path: `${BOT_PATH}?${signedQuery(BOT.token, 'abc')}`,

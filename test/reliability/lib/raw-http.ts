@@ -91,3 +91,94 @@ export function createFloodClient(port: number, sockets: number) {
     });
   return { send, close: () => agent.destroy() };
 }
+
+/**
+ * A slow-header connection: the request line and one header, then one more header line every
+ * `everyMs`, never the blank line. Resolves with the status the server answered (408 expected
+ * once its headersTimeout passed), or 0 when it closed without one or `timeoutMs` passed.
+ */
+export function slowHeaders(port: number, path: string, everyMs: number, timeoutMs: number): Promise<number> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    let settled = false;
+    let tick: ReturnType<typeof setInterval> | undefined;
+    const finish = (status: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(tick);
+      socket.destroy();
+      done(status);
+    };
+    const timer = setTimeout(() => finish(0), timeoutMs);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(received);
+      if (match) finish(Number(match[1]));
+    });
+    socket.on('error', () => setTimeout(() => finish(0), 50));
+    socket.on('close', () => setTimeout(() => finish(0), 50));
+    socket.on('connect', () => {
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\n`);
+      let n = 0;
+      tick = setInterval(() => {
+        if (!socket.destroyed) socket.write(`X-Slow-${n++}: y\r\n`);
+      }, everyMs);
+    });
+  });
+}
+
+/**
+ * What an ordinary HTTP client does with a large upload: node:http streams `bytes` in 64 KiB
+ * writes and waits for the response. Resolves with the status it read, or 0 when it saw only a
+ * reset or a closed socket (the server answered and closed while the body was still being sent).
+ */
+export function ordinaryUpload(
+  port: number,
+  path: string,
+  bytes: number,
+  timeoutMs = 30_000,
+): Promise<number> {
+  return new Promise((done) => {
+    let settled = false;
+    const finish = (status: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      done(status);
+    };
+    const timer = setTimeout(() => finish(0), timeoutMs);
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': String(bytes) },
+      },
+      (res) => {
+        res.resume();
+        finish(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', () => finish(0));
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    const pump = () => {
+      while (sent < bytes && !settled) {
+        const n = Math.min(chunk.length, bytes - sent);
+        sent += n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!settled) req.end();
+    };
+    pump();
+  });
+}

@@ -25,6 +25,11 @@ export interface SummaryRow {
   lost: number;
   /** Peak resident memory of the server process, bytes. */
   peakRss: number;
+  /** Refusals whose 4xx the client read, of those sent (hostile-input rows). */
+  refusalsRead?: number;
+  refusalsSent?: number;
+  /** Most connections the server held at once. */
+  peakConnections?: number;
   /** Anything else worth a line (fault counts, refused connections…). */
   notes?: string;
 }

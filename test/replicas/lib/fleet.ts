@@ -4,6 +4,7 @@
  * never from clocks.
  */
 import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import { type StartedExample, startExample } from '../../../examples/test-support/child.js';
 import {
   getTestRedis,
@@ -113,11 +114,22 @@ export function msgIdBase(): bigint {
 }
 
 /**
- * The shared test Redis (REDIS_URL, else a private redis-server), or undefined when there is none:
- * the file's tests then skip with one loud line, unless WECOM_REQUIRE_REDIS=1 makes that a failure.
+ * The shared test Redis, or undefined when there is none: the file's tests then skip with one loud
+ * line, unless WECOM_REQUIRE_REDIS=1 makes that a failure. In the replicas-cluster project it is
+ * the 3-master Redis Cluster of cluster-setup.ts (a `?cluster=true` URL); otherwise REDIS_URL, else
+ * a private redis-server.
  */
 export async function sharedRedis(): Promise<TestRedis | undefined> {
-  const redis = await getTestRedis();
+  const cluster = inject('redisCluster');
+  const redis =
+    cluster === undefined
+      ? await getTestRedis()
+      : 'url' in cluster
+        ? await getTestRedis({ url: cluster.url })
+        : await getTestRedis({ url: 'redis://127.0.0.1:1', searchPath: '' }).then((r) => ({
+            ...r,
+            skipReason: cluster.skipReason,
+          }));
   return skipWithoutRedis(redis) ? undefined : redis;
 }
 
