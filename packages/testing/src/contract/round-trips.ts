@@ -29,7 +29,7 @@ export interface ContractEndpoint extends WeComHandler {
 }
 
 export interface ContractBot extends ContractEndpoint {
-  reply(target: { msgId: string } | { msgid: string }, markdown: string): Promise<unknown>;
+  reply(target: { msgId: string }, markdown: string): Promise<unknown>;
 }
 
 /** The SDK's classes, as the adapter's test imports them: `{ WeComBot, CallbackRouter }`. */
@@ -215,7 +215,7 @@ export function roundTrips(target: RoundTripTarget): void {
       const message = botText({ content: 'later', responseUrl });
       const res = await postCallback(botUrl(), botCallback(message), 'application/json');
       expect(res).toMatchObject({ status: 200, text: '' }); // the acknowledgement
-      const result = await bot.reply({ msgid: message.msgid }, 'answer via response_url');
+      const result = await bot.reply({ msgId: message.msgid }, 'answer via response_url');
       expect(result).toMatchObject({ ok: true, channel: 'response_url' });
       const received = await sim.waitForResponse(responseUrl);
       expect(received.body).toMatchObject({
