@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       ),
       'the image is decrypted and recognised',
     );
-    say('bot', imageText, 'MIME type from the decrypted bytes');
+    say('bot', imageText ?? '', 'MIME type from the decrypted bytes');
 
     for (const child of bots.splice(0)) {
       const exit = await child.stop('SIGTERM');

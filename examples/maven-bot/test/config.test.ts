@@ -93,6 +93,13 @@ describe('channels.wecom', () => {
     expect(found.join('\n')).not.toContain('hunter2');
   });
 
+  it('does not echo a secret pasted in a key’s place (long unknown keys are masked)', () => {
+    const pasted = randomEncodingAESKey();
+    const found = problems(() => parseMavenConfig(wecom({ [pasted]: true })));
+    expect(found[0]).toMatch(/^channels\.wecom\.<a 43-character key, not shown> is not a known field/);
+    expect(found.join('\n')).not.toContain(pasted);
+  });
+
   it('checks the key alphabet, proxy shape and the surrounding structure', () => {
     expect(problems(() => parseMavenConfig(wecom({ encodingAESKey: `${KEY.slice(0, 42)}-` })))).toEqual([
       'channels.wecom.encodingAESKey may only contain A-Z, a-z, 0-9, "+" and "/"',
