@@ -5,7 +5,7 @@
 // non-zero exit on any problem, with the failing tool's output underneath.
 // Then the consumer checks on the same tarballs (scripts/check-consumer.mjs): install them
 // together, import/require them, type-check with node16 and bundler, and no Node built-ins in
-// any Web/default entry.
+// any Web/default entry. Then all of it again on tarballs packed by `npm pack` (the npm pack part).
 // Usage: node scripts/check-packages.mjs [package-dir-name ...] [--keep]
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -75,7 +75,7 @@ async function checkPackage(dir, tarballs) {
   if (!publint.ok) return { name, failed: 'publint', output: publint.output };
   const attw = await run(bin('attw'), [file, '--format', 'ascii', '--no-emoji'], root);
   if (!attw.ok) return { name, failed: 'attw', output: attw.output };
-  return { name, manifest, tarball: file, seconds: (Date.now() - started) / 1000 };
+  return { name, dirName: basename(dir), manifest, tarball: file, seconds: (Date.now() - started) / 1000 };
 }
 
 const args = process.argv.slice(2);
@@ -170,6 +170,47 @@ async function checkNewest(packed) {
   }
 }
 // ---- end of newest allowed versions -------------------------------------------------------------
+// ── npm pack ──────────────────────────────────────────────────────────────────────────────
+// The same packages packed by npm instead of pnpm (npm applies no publishConfig and keeps
+// `workspace:` ranges; scripts/pack-manifest.mjs, every package's prepack/postpack, does both), then
+// the same consumer checks on those tarballs (ESM and CJS, Node 20 and 22, type-checks, Web entries),
+// each line prefixed "npm pack ›". Also: package.json is byte-for-byte back after the pack, and the
+// README shipped (shown on the npm site) has no relative links.
+async function npmPackOne(p, dir) {
+  const packageDir = join(packagesDir, p.dirName);
+  const before = readFileSync(join(packageDir, 'package.json'), 'utf8');
+  const pack = await run('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], packageDir);
+  const after = readFileSync(join(packageDir, 'package.json'), 'utf8');
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  const problems = [];
+  if (!pack.ok || !tarball) problems.push(`npm pack failed\n${pack.output}`);
+  if (after !== before) problems.push('package.json was not restored after npm pack (postpack)');
+  const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+  const relative = readme.match(/\]\((?!https?:|#|mailto:)[^)\s]+\)/g) ?? [];
+  if (relative.length > 0) problems.push(`README.md has relative links: ${relative.join(' ')}`);
+  return { problems, tarball: tarball && join(dir, tarball) };
+}
+
+async function checkNpmPack(packed, work) {
+  const npmWork = join(work, 'npm');
+  mkdirSync(npmWork);
+  const npmPacked = [];
+  for (const p of packed) {
+    const dir = mkdtempSync(join(npmWork, 'pack-'));
+    const { problems, tarball } = await npmPackOne(p, dir);
+    record(
+      `npm pack › ${p.name}: pack (${tarball ? basename(tarball) : 'no tarball'}), package.json restored, README links absolute`,
+      problems.length === 0,
+      problems.join('\n'),
+    );
+    if (tarball) npmPacked.push({ ...p, tarball });
+  }
+  if (npmPacked.length === packed.length) {
+    const prefixed = (name, ok, output) => record(`npm pack › ${name}`, ok, output);
+    await checkConsumer({ root, work: npmWork, packages: npmPacked, record: prefixed });
+  }
+}
+// ── end npm pack ──────────────────────────────────────────────────────────────────────────────
 
 const work = mkdtempSync(join(tmpdir(), 'check-packages-'));
 const tarballs = join(work, 'tarballs');
@@ -204,6 +245,7 @@ try {
     packed.sort((a, b) => a.name.localeCompare(b.name));
     await checkConsumer({ root, work, packages: packed, record });
     await checkNewest(packed);
+    await checkNpmPack(packed, work);
   }
 } finally {
   if (keep) console.log(`(kept ${work})`);

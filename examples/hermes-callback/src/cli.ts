@@ -1,11 +1,12 @@
 /** Command-line flags of the hermes-callback gateway. Bad flags are configuration errors (exit 2). */
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config.js';
+import { ConfigError, envConfiguresApp } from './config.js';
 
 export const USAGE = `usage: hermes-callback --config FILE [options]
 
-  --config FILE      the agent's YAML config (platforms.wecom_callback); or env HERMES_CONFIG
-  --host HOST        overrides extra.host (default "::", all interfaces, dual-stack)
+  --config FILE      the agent's YAML config (platforms.wecom_callback); or env HERMES_CONFIG;
+                     optional when the environment configures the app (below)
+  --host HOST        overrides extra.host (default 0.0.0.0, all IPv4 interfaces; "::" dual-stack)
   --port N           overrides extra.port (default 8645; 0 = an ephemeral port)
   --api-base URL     WeCom API base (default https://qyapi.weixin.qq.com); or env WECOM_API_BASE
   --redis URL        keep dedup and access tokens in Redis (several replicas)
@@ -13,9 +14,16 @@ export const USAGE = `usage: hermes-callback --config FILE [options]
   --log-level LEVEL  debug, info (default), warn or error
   --help             this text
 
+Environment (as the reference adapter; a field set in the config file wins, a variable fills a
+field the file leaves out, and without a file the variables are the whole single-app config):
+  WECOM_CALLBACK_CORP_ID, WECOM_CALLBACK_CORP_SECRET, WECOM_CALLBACK_AGENT_ID, WECOM_CALLBACK_TOKEN,
+  WECOM_CALLBACK_ENCODING_AES_KEY     the single app
+  WECOM_CALLBACK_HOST (0.0.0.0), WECOM_CALLBACK_PORT (8645), WECOM_CALLBACK_PATH (/wecom/callback)
+
 Allowlist (as the reference adapter; nothing set = nobody may talk to the apps):
   WECOM_CALLBACK_ALLOWED_USERS=zhangsan,lisi   user ids, corpId:userId or corpId:agentId:userId; * = all
-  WECOM_CALLBACK_ALLOW_ALL_USERS=true          everyone (true, 1 or yes)`;
+  WECOM_CALLBACK_ALLOW_ALL_USERS=true          everyone (true, 1 or yes)
+  With apps of several corps, bare user ids are refused: write corpId:userId.`;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -95,8 +103,10 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     ackDelayMs: int('ack-delay-ms', 3000) ?? 0,
     logLevel,
   };
-  if (!options.help && options.config === undefined)
-    problems.push('no config: pass --config FILE or set HERMES_CONFIG');
+  if (!options.help && options.config === undefined && !envConfiguresApp(env))
+    problems.push(
+      'no config: pass --config FILE, set HERMES_CONFIG, or configure the app with WECOM_CALLBACK_CORP_ID, WECOM_CALLBACK_CORP_SECRET, WECOM_CALLBACK_AGENT_ID, WECOM_CALLBACK_TOKEN and WECOM_CALLBACK_ENCODING_AES_KEY',
+    );
   if (problems.length > 0) throw new ConfigError(problems, 'command line');
   return options;
 }

@@ -4,16 +4,18 @@
  * (and the app) but never a secret's value (`token`, `encoding_aes_key`, `corp_secret`).
  */
 import { readFile } from 'node:fs/promises';
-import type { AppConfig } from '@maven/wecom-callback';
-import { parseDocument } from 'yaml';
+import type { AllowPolicy, AppConfig } from '@maven/wecom-callback';
+import { isScalar, parseDocument, visit } from 'yaml';
+import { showKey } from '../../shared/config-keys.js';
 
-export const DEFAULT_HOST = '::';
+/** All IPv4 interfaces, as the reference adapter (`--host ::` for dual-stack). */
+export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_PORT = 8645;
 export const DEFAULT_PATH = '/wecom/callback';
 
 export interface HermesCallbackConfig {
   enabled: boolean;
-  /** Default '::' (all interfaces, IPv4 and IPv6), falling back to 0.0.0.0 without IPv6. */
+  /** Default 0.0.0.0 (all IPv4 interfaces, as the reference). */
   host: string;
   /** True when `host` came from the default (so the IPv4 fallback is allowed). */
   hostDefaulted: boolean;
@@ -52,7 +54,7 @@ function unknownKeys(
     if (known.includes(key)) continue;
     const normalized = key.toLowerCase().replace(/[-_]/g, '');
     const near = known.find((k) => k.replace(/_/g, '') === normalized);
-    problems.push(`${at}.${key} is not a known field${near ? ` (did you mean "${near}"?)` : ''}`);
+    problems.push(`${at}.${showKey(key)} is not a known field${near ? ` (did you mean "${near}"?)` : ''}`);
   }
 }
 
@@ -64,13 +66,9 @@ function app(
 ): AppConfig | undefined {
   const before = problems.length;
   const text = (key: string, what: string): string => {
-    const value = raw[key];
-    if (typeof value === 'number') {
-      problems.push(
-        `${at}.${key} must be quoted in YAML: it was read as a number (leading zeros would be lost)`,
-      );
-      return '';
-    }
+    // YAML numbers arrive here as their source text (parseYamlText); a number from elsewhere is read
+    // as the string it means.
+    const value = typeof raw[key] === 'number' ? String(raw[key]) : raw[key];
     if (typeof value !== 'string' || value.trim() === '') {
       problems.push(`${at}.${key} is required: ${what}`);
       return '';
@@ -189,15 +187,121 @@ export function parseYamlText(text: string, file: string): unknown {
     const [line, column] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [0, 0];
     throw new ConfigError([`${file} is not valid YAML (${error.code}) at line ${line}, column ${column}`]);
   }
+  // An unquoted `token: 012345` or `agent_id: 1000002` is a YAML number; these fields are strings,
+  // so they keep the text as written (leading zeros and all) instead of the number it parses as.
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && STRING_FIELDS.has(String(pair.key.value)) && isScalar(pair.value)) {
+        const { value, source } = pair.value as { value: unknown; source?: string };
+        if (typeof value === 'number' && typeof source === 'string') pair.value.value = source;
+      }
+    },
+  });
   return doc.toJS({ maxAliasCount: 100 });
 }
 
-export async function loadHermesConfig(file: string): Promise<HermesCallbackConfig> {
+const STRING_FIELDS = new Set(['name', 'corp_id', 'corp_secret', 'agent_id', 'token', 'encoding_aes_key']);
+
+/** The reference adapter's environment variables for the single-app form, by `extra` field. */
+export const ENV_FIELDS = {
+  corp_id: 'WECOM_CALLBACK_CORP_ID',
+  corp_secret: 'WECOM_CALLBACK_CORP_SECRET',
+  agent_id: 'WECOM_CALLBACK_AGENT_ID',
+  token: 'WECOM_CALLBACK_TOKEN',
+  encoding_aes_key: 'WECOM_CALLBACK_ENCODING_AES_KEY',
+  host: 'WECOM_CALLBACK_HOST',
+  port: 'WECOM_CALLBACK_PORT',
+  path: 'WECOM_CALLBACK_PATH',
+} as const;
+type EnvField = keyof typeof ENV_FIELDS;
+const APP_ENV_FIELDS: readonly EnvField[] = [
+  'corp_id',
+  'corp_secret',
+  'agent_id',
+  'token',
+  'encoding_aes_key',
+];
+
+/** True when the environment alone configures an app (then no config file is needed). */
+export function envConfiguresApp(env: Record<string, string | undefined>): boolean {
+  return APP_ENV_FIELDS.some((field) => (env[ENV_FIELDS[field]] ?? '') !== '');
+}
+
+/**
+ * Config file and environment merged: a field set in the file wins, an environment variable fills
+ * a field the file leaves out, and without a file the environment is the whole configuration (the
+ * platform then counts as enabled). The single-app variables next to an `apps` list are refused:
+ * which app they would belong to is not said.
+ */
+export function mergeEnv(root: unknown, env: Record<string, string | undefined>): HermesCallbackConfig {
+  const base = root === undefined ? { platforms: { wecom_callback: { enabled: true, extra: {} } } } : root;
+  const platform = isObject(base) && isObject(base.platforms) ? base.platforms.wecom_callback : undefined;
+  if (!isObject(platform)) return parseHermesConfig(base);
+  const extra: Record<string, unknown> = isObject(platform.extra) ? { ...platform.extra } : {};
+  if (platform.extra !== undefined && !isObject(platform.extra)) return parseHermesConfig(base);
+  const fromEnv: EnvField[] = [];
+  for (const [field, name] of Object.entries(ENV_FIELDS) as [EnvField, string][]) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (extra[field] !== undefined && extra[field] !== null && extra[field] !== '') continue;
+    extra[field] = value;
+    fromEnv.push(field);
+  }
+  const stray = fromEnv.filter((f) => APP_ENV_FIELDS.includes(f));
+  if (extra.apps !== undefined && extra.apps !== null && stray.length > 0) {
+    throw new ConfigError([
+      `${stray.map((f) => ENV_FIELDS[f]).join(', ')} configure the single-app form, but the config file lists apps: set these fields in its apps entries instead`,
+    ]);
+  }
+  try {
+    const platforms = (base as { platforms: Record<string, unknown> }).platforms;
+    return parseHermesConfig({
+      ...(base as Record<string, unknown>),
+      platforms: { ...platforms, wecom_callback: { ...platform, extra } },
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError) || fromEnv.length === 0) throw error;
+    // Name the variable a bad value came from, not the file field it stood in for.
+    const problems = error.problems.map((p) =>
+      fromEnv.reduce(
+        (text, f) => text.replace(`platforms.wecom_callback.extra.${f} `, `${ENV_FIELDS[f]} `),
+        p,
+      ),
+    );
+    throw new ConfigError(problems);
+  }
+}
+
+/** Reads the config file (if any) and merges the environment into it (see `mergeEnv`). */
+export async function loadHermesConfig(
+  file: string | undefined,
+  env: Record<string, string | undefined> = {},
+): Promise<HermesCallbackConfig> {
+  if (file === undefined) return mergeEnv(undefined, env);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new ConfigError([`cannot read ${file} (${(error as { code?: string }).code ?? 'error'})`]);
   }
-  return parseHermesConfig(parseYamlText(text, file));
+  return mergeEnv(parseYamlText(text, file), env);
+}
+
+/**
+ * With apps of several corps, a bare user id in WECOM_CALLBACK_ALLOWED_USERS would let that id in
+ * from every corp (the reference's cross-corp leak): refused at start, with the scoped spelling.
+ */
+export function checkAllowScope(policy: AllowPolicy, apps: readonly AppConfig[]): void {
+  const corps = [...new Set(apps.map((a) => a.corpId))];
+  if (corps.length < 2 || policy.allowAll === true) return;
+  const bare = (policy.users ?? []).filter((u) => u !== '*' && !u.includes(':'));
+  if (bare.length === 0) return;
+  throw new ConfigError(
+    [
+      `WECOM_CALLBACK_ALLOWED_USERS has bare user ids (${bare.join(', ')}) but the apps are in ${corps.length} corps ` +
+        `(${corps.join(', ')}), so each would match that id in every corp: write corpId:userId ` +
+        `(e.g. ${corps[0]}:${bare[0]}) or corpId:agentId:userId`,
+    ],
+    'environment',
+  );
 }

@@ -2,6 +2,8 @@
  * hermes-callback: the WeCom self-built-app adapter of the reference agent, as a process.
  *
  *   WECOM_CALLBACK_ALLOWED_USERS=zhangsan node --import tsx examples/hermes-callback/src/main.ts --config config.yaml
+ *   WECOM_CALLBACK_CORP_ID=… WECOM_CALLBACK_CORP_SECRET=… WECOM_CALLBACK_AGENT_ID=… WECOM_CALLBACK_TOKEN=… \
+ *   WECOM_CALLBACK_ENCODING_AES_KEY=… node --import tsx examples/hermes-callback/src/main.ts   # env only
  *
  * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT) or when the platform is disabled, 2 for a
  * configuration error (message on stderr, never a secret), 1 for anything else.
@@ -10,7 +12,7 @@ import { allowlistFromEnv } from '@maven/wecom-callback';
 import { createConsoleLogger, isWeComError, type Logger, redact, type Store } from '@maven/wecom-core';
 import { runMain, serveUntilSignal } from '../../shared/lifecycle.js';
 import { parseCli, USAGE } from './cli.js';
-import { ConfigError, loadHermesConfig } from './config.js';
+import { ConfigError, checkAllowScope, loadHermesConfig } from './config.js';
 
 function fail(message: string): void {
   process.stderr.write(`hermes-callback: ${redact(message)}\n`);
@@ -62,9 +64,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    config = await loadHermesConfig(cli.config!);
+    config = await loadHermesConfig(cli.config, env);
     // The reference adapter's variables and default: nothing set = nobody.
     allow = allowlistFromEnv(env);
+    checkAllowScope(allow, config.apps);
   } catch (error) {
     if (error instanceof ConfigError) {
       fail(error.message);
@@ -104,7 +107,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     gateway = await startGateway({
       apps: config.apps,
       host,
-      ipv4Fallback: cli.host === undefined && config.hostDefaulted,
       port: cli.port ?? config.port,
       path: config.path,
       allow,

@@ -117,7 +117,10 @@ describe('hermes-callback: three apps on one endpoint, allowlist from the enviro
       configYaml({ host: '127.0.0.1', port: 8645, apps: APPS.map(yamlApp) }),
     );
     gw = await startExample(ENTRY, ['--config', file, '--port', '0'], {
-      env: { WECOM_API_BASE: sim.url, WECOM_CALLBACK_ALLOWED_USERS: 'zhangsan, lisi' },
+      env: {
+        WECOM_API_BASE: sim.url,
+        WECOM_CALLBACK_ALLOWED_USERS: 'ww_corp_a:zhangsan, ww_corp_b:zhangsan, ww_corp_a:lisi',
+      },
     });
     // The non-fatal token warm-up: one gettoken per app.
     await gw.waitForLine(logLine('access token ready', 'app', 'hr-a'), { stream: 'stderr' });
@@ -130,7 +133,7 @@ describe('hermes-callback: three apps on one endpoint, allowlist from the enviro
   it('prints the ready line on the default path and warms up every app’s token once', () => {
     expect(gw.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/wecom\/callback$/);
     for (const app of APPS) expect(sim.calls('gettoken').filter((c) => c.app === app.name)).toHaveLength(1);
-    expect(gw.stderr.find((line) => line.includes('WeCom callback ready'))).toContain('"allowed":"2 users"');
+    expect(gw.stderr.find((line) => line.includes('WeCom callback ready'))).toContain('"allowed":"3 users"');
   });
 
   it('passes URL verification for every app on the shared path and on its own path', async () => {

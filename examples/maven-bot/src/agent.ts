@@ -15,10 +15,27 @@ function describeFailure(error: unknown): string {
   return typeof code === 'string' ? code : 'error';
 }
 
+/** The multimodal block the reference attaches for an inbound image: its bytes in base64. */
+export interface ImageBlock {
+  type: 'image';
+  mimeType: string;
+  /** The decrypted image, base64. */
+  data: string;
+}
+
+export function imageBlock(file: MediaFile): ImageBlock {
+  return { type: 'image', mimeType: file.mime, data: Buffer.from(file.bytes).toString('base64') };
+}
+
+/** What the echo "model" says about the block it was handed: type, size and the data's head. */
+export function describeBlock(block: ImageBlock, bytes: number): string {
+  return `image: ${block.mimeType} ${bytes} → base64 block ${block.data.slice(0, 16)}… (${block.data.length} chars)`;
+}
+
 async function imageLine(ref: MediaRef, load: MediaLoader): Promise<string> {
   try {
     const file = await load(ref);
-    return `image: ${file.mime} ${file.bytes.byteLength}`;
+    return describeBlock(imageBlock(file), file.bytes.byteLength);
   } catch (error) {
     return `image: download failed (${describeFailure(error)})`;
   }

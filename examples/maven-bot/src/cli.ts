@@ -5,7 +5,8 @@ import { ConfigError } from './config.js';
 export const USAGE = `usage: maven-bot --config FILE [options]
 
   --config FILE        the gateway's JSON config (channels.wecom); or env MAVEN_CONFIG
-  --host HOST          interface to listen on (default 127.0.0.1; "::" = all, dual-stack)
+  --host HOST          interface to listen on (default: all interfaces, dual-stack where IPv6
+                       is available, as the reference; e.g. 127.0.0.1 for loopback only)
   --port N             overrides channels.wecom.port (0 = an ephemeral port)
   --stream             answer with a passive stream (several updates, then finish) instead of
                        a markdown reply through response_url
@@ -25,7 +26,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface CliOptions {
   help: boolean;
   config: string | undefined;
-  host: string;
+  /** Undefined: all interfaces (Node listens on "::" dual-stack, or 0.0.0.0 without IPv6). */
+  host: string | undefined;
   port: number | undefined;
   stream: boolean;
   mediaBase: URL | undefined;
@@ -95,8 +97,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (redis !== undefined && !/^rediss?:\/\//.test(redis)) {
     problems.push('--redis must be a redis:// or rediss:// URL');
   }
-  const host = str('host') ?? '127.0.0.1';
-  if (host.trim() === '') problems.push('--host must not be empty');
+  const host = str('host');
+  if (host !== undefined && host.trim() === '') problems.push('--host must not be empty');
 
   const options: CliOptions = {
     help: values.help === true,

@@ -4,6 +4,7 @@
  * value of `token` or `encodingAESKey` (only their lengths).
  */
 import { readFile } from 'node:fs/promises';
+import { showKey } from '../../shared/config-keys.js';
 
 export const DEFAULT_PORT = 9886;
 export const PROXY_PROTOCOLS = ['http:', 'https:', 'socks5:', 'socks5h:'] as const;
@@ -94,7 +95,7 @@ export function parseMavenConfig(root: unknown): MavenWeComConfig {
     if ((KEYS as readonly string[]).includes(key)) continue;
     const near = KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
     problems.push(
-      `channels.wecom.${key} is not a known field${near ? ` (did you mean "${near}"?)` : ''}; known: ${KEYS.join(', ')}`,
+      `channels.wecom.${showKey(key)} is not a known field${near ? ` (did you mean "${near}"?)` : ''}; known: ${KEYS.join(', ')}`,
     );
   }
 

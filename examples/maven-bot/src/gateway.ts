@@ -31,7 +31,8 @@ export const HEALTH_PATH = '/health';
 
 export interface GatewayOptions {
   config: MavenWeComConfig;
-  host: string;
+  /** Undefined: all interfaces. */
+  host: string | undefined;
   port: number;
   /** Passive streaming instead of response_url markdown. */
   stream: boolean;
@@ -45,6 +46,8 @@ export interface GatewayOptions {
   store?: Store | undefined;
   /** A proxy-capable fetch (see proxy.ts). */
   fetch?: typeof fetch | undefined;
+  /** Called last at close (e.g. the proxy's connections). */
+  onClose?: (() => Promise<void>) | undefined;
   logger: Logger;
 }
 
@@ -68,9 +71,13 @@ function isUserMessage(message: BotCallback): message is UserMessage {
   return USER_TYPES.has(message.type);
 }
 
-/** `http://[::1]:9886/wecom/bot` for IPv6 literals. */
-export function formatUrl(host: string, port: number, path: string): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
+/**
+ * `http://[::1]:9886/wecom/bot` for IPv6 literals. Bound to all interfaces (no host, "::" or
+ * "0.0.0.0"), the URL names the loopback address: one that can be connected to from this machine.
+ */
+export function formatUrl(host: string | undefined, port: number, path: string): string {
+  const shown = host === undefined || host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}${path}`;
 }
 
 export function botOptions(o: GatewayOptions): WeComBotOptions {
@@ -172,7 +179,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: o.host, port: o.port }, () => {
+    server.listen({ ...(o.host === undefined ? {} : { host: o.host }), port: o.port }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -202,6 +209,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
           server.closeIdleConnections();
         });
         await o.store?.close?.();
+        await o.onClose?.();
       })();
       return closing;
     },

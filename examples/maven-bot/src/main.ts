@@ -1,7 +1,7 @@
 /**
  * maven-bot: the WeCom AI-bot channel of the reference gateway, as a process.
  *
- *   node --import tsx examples/maven-bot/src/main.ts --config maven.json [--stream] [--host ::]
+ *   node --import tsx examples/maven-bot/src/main.ts --config maven.json [--stream] [--host 127.0.0.1]
  *
  * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT) or when the channel is disabled, 2 for a
  * configuration error (message on stderr, never the token or key), 1 for anything else.
@@ -10,7 +10,7 @@ import { createConsoleLogger, isWeComError, type Logger, redact, type Store } fr
 import { runMain, serveUntilSignal } from '../../shared/lifecycle.js';
 import { parseCli, USAGE } from './cli.js';
 import { ConfigError, loadMavenConfig, maskUrl } from './config.js';
-import { createProxyFetch } from './proxy.js';
+import { createProxyFetch, type ProxyFetch } from './proxy.js';
 
 function fail(message: string): void {
   process.stderr.write(`maven-bot: ${redact(message)}\n`);
@@ -52,7 +52,7 @@ async function openRedisStore(url: string, logger: Logger): Promise<Store> {
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   let cli: ReturnType<typeof parseCli>;
   let config: Awaited<ReturnType<typeof loadMavenConfig>>;
-  let proxyFetch: typeof fetch | undefined;
+  let proxyFetch: ProxyFetch | undefined;
   try {
     cli = parseCli(argv, env);
     if (cli.help) {
@@ -60,7 +60,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 0;
     }
     config = await loadMavenConfig(cli.config!);
-    if (config.proxy) proxyFetch = await createProxyFetch(config.proxy);
+    if (config.proxy) proxyFetch = createProxyFetch(config.proxy);
   } catch (error) {
     if (error instanceof ConfigError) {
       fail(error.message);
@@ -103,7 +103,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       ack: cli.ack,
       ackDelayMs: cli.ackDelayMs,
       store,
-      fetch: proxyFetch,
+      fetch: proxyFetch?.fetch,
+      onClose: proxyFetch?.close,
       logger,
     });
   } catch (error) {
@@ -113,7 +114,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 2;
     }
     const code = (error as { code?: string }).code;
-    fail(`cannot listen on ${cli.host}:${cli.port ?? config.port}: ${code ?? (error as Error).message}`);
+    await proxyFetch?.close();
+    fail(
+      `cannot listen on ${cli.host ?? 'all interfaces'}:${cli.port ?? config.port}: ${code ?? (error as Error).message}`,
+    );
     return 1;
   }
 
@@ -122,6 +126,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     store: store ? 'redis' : 'memory',
     allowFrom: config.allowFrom.length === 0 ? 'everyone' : config.allowFrom.length,
     receiveId: config.receiveId === undefined ? 'not enforced' : 'enforced',
+    host: cli.host ?? 'all interfaces',
     proxy: config.proxy ? maskUrl(config.proxy) : 'none',
     mediaFrom: cli.mediaBase ? cli.mediaBase.origin : 'https only',
   });

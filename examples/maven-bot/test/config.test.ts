@@ -93,6 +93,13 @@ describe('channels.wecom', () => {
     expect(found.join('\n')).not.toContain('hunter2');
   });
 
+  it('does not echo a secret pasted in a key’s place (long unknown keys are masked)', () => {
+    const pasted = randomEncodingAESKey();
+    const found = problems(() => parseMavenConfig(wecom({ [pasted]: true })));
+    expect(found[0]).toMatch(/^channels\.wecom\.<a 43-character key, not shown> is not a known field/);
+    expect(found.join('\n')).not.toContain(pasted);
+  });
+
   it('checks the key alphabet, proxy shape and the surrounding structure', () => {
     expect(problems(() => parseMavenConfig(wecom({ encodingAESKey: `${KEY.slice(0, 42)}-` })))).toEqual([
       'channels.wecom.encodingAESKey may only contain A-Z, a-z, 0-9, "+" and "/"',
@@ -115,11 +122,11 @@ describe('channels.wecom', () => {
 });
 
 describe('command line', () => {
-  it('has safe defaults and reads MAVEN_CONFIG', () => {
+  it('has the reference defaults (all interfaces) and reads MAVEN_CONFIG', () => {
     const cli = parseCli([], { MAVEN_CONFIG: '/etc/maven.json' });
     expect(cli).toMatchObject({
       config: '/etc/maven.json',
-      host: '127.0.0.1',
+      host: undefined,
       port: undefined,
       stream: false,
       ack: 'empty',
@@ -179,12 +186,17 @@ describe('the echo agent', () => {
 });
 
 describe('proxy', () => {
-  it('refuses to start when the proxy cannot be honoured, instead of going direct', async () => {
-    // Neither undici nor fetch-socks is a dependency of the example.
-    await expect(createProxyFetch(new URL('socks5://127.0.0.1:1080'))).rejects.toThrow(/fetch-socks/);
-    await expect(createProxyFetch(new URL('http://u:pw@127.0.0.1:3128'))).rejects.toThrow(
-      /http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:3128\/.*"undici" is not installed/,
-    );
+  it('builds a proxy fetch for every protocol the reference accepts (traffic: test/network.test.ts)', async () => {
+    for (const url of [
+      'http://u:pw@127.0.0.1:3128',
+      'https://127.0.0.1:3129',
+      'socks5://127.0.0.1:1080',
+      'socks5h://u:pw@127.0.0.1:1080',
+    ]) {
+      const proxy = createProxyFetch(new URL(url));
+      expect(typeof proxy.fetch).toBe('function');
+      await proxy.close();
+    }
   });
 });
 

@@ -43,6 +43,9 @@ it('pnpm demo exits 0 and prints the conversation as a user sees it', async () =
       ),
     ),
   ).toBe(true);
-  expect(lines).toContain('bot  › image: image/png 70   (MIME type from the decrypted bytes)');
+  const png = 'iVBORw0KGgoAAAAN'; // the first 16 base64 characters of every PNG
+  expect(lines).toContain(
+    `bot  › image: image/png 70 → base64 block ${png}… (96 chars)   (MIME type from the decrypted bytes)`,
+  );
   expect(stdout).toContain('✓ demo finished');
 }, 90_000);

@@ -17,6 +17,9 @@ import { PNG_1X1, randomEncodingAESKey, type TempDir, tempDir } from '../../test
 import { WELCOME } from '../src/agent.js';
 
 const ENTRY = 'examples/maven-bot/src/main.ts';
+/** The echo agent's answer to the 1×1 PNG: the decrypted bytes as a base64 block (head and length). */
+const PNG_BASE64 = PNG_1X1.toString('base64');
+const IMAGE_ANSWER = `image: image/png ${PNG_1X1.byteLength} → base64 block ${PNG_BASE64.slice(0, 16)}… (${PNG_BASE64.length} chars)`;
 const TOKEN = 'mavenBotToken42';
 const KEY = randomEncodingAESKey();
 
@@ -56,7 +59,16 @@ describe('maven-bot: markdown replies through response_url', () => {
 
   beforeAll(async () => {
     const file = dir.write('maven.json', config({ ...base, allowFrom: [' zhangsan ', 'lisi'] }));
-    gw = await startExample(ENTRY, ['--config', file, '--port', '0', '--media-base', sim.url]);
+    gw = await startExample(ENTRY, [
+      '--config',
+      file,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--media-base',
+      sim.url,
+    ]);
     bot = sim.bot({ token: TOKEN, encodingAESKey: KEY });
   });
 
@@ -121,7 +133,7 @@ describe('maven-bot: markdown replies through response_url', () => {
     const posted = await sim.waitForResponse(res.responseUrl!);
     expect(posted.body).toEqual({
       msgtype: 'markdown',
-      markdown: { content: `echo: look\nimage: image/png ${PNG_1X1.byteLength}` },
+      markdown: { content: `echo: look\n${IMAGE_ANSWER}` },
     });
   });
 
@@ -132,7 +144,7 @@ describe('maven-bot: markdown replies through response_url', () => {
     const posted = await sim.waitForResponse(res.responseUrl!);
     expect(posted.body).toEqual({
       msgtype: 'markdown',
-      markdown: { content: `image: image/png ${PNG_1X1.byteLength}` },
+      markdown: { content: IMAGE_ANSWER },
     });
     expect(sim.calls('media').filter((c) => url.endsWith(c.path))).toHaveLength(1);
   });
@@ -210,7 +222,17 @@ describe('maven-bot --stream: passive streaming', () => {
 
   beforeAll(async () => {
     const file = dir.write('maven-stream.json', config({ ...base, allowFrom: [] }));
-    gw = await startExample(ENTRY, ['--config', file, '--port', '0', '--stream', '--media-base', sim.url]);
+    gw = await startExample(ENTRY, [
+      '--config',
+      file,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--stream',
+      '--media-base',
+      sim.url,
+    ]);
     bot = sim.bot({ token: TOKEN, encodingAESKey: KEY });
   });
 
@@ -240,7 +262,7 @@ describe('maven-bot --stream: passive streaming', () => {
     const url = sim.putMedia(PNG_1X1, { encodingAESKey: KEY, contentType: 'image/png' });
     const res = await bot.send(gw.url, botImage({ url }));
     const polled = await bot.pollStream(gw.url, res.reply!.stream!.id!, { intervalMs: 30, maxPolls: 200 });
-    expect(polled.content).toBe(`image: image/png ${PNG_1X1.byteLength}`);
+    expect(polled.content).toBe(IMAGE_ANSWER);
   });
 
   it('shuts down on SIGINT with exit code 0', async () => {
@@ -258,6 +280,8 @@ describe('maven-bot: WeCom re-delivers a slow answer; the "success" ack; a stric
     gw = await startExample(ENTRY, [
       '--config',
       file,
+      '--host',
+      '127.0.0.1',
       '--port',
       '0',
       '--ack',
