@@ -13,9 +13,19 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /** Packages whose every entry may use Node built-ins (Node-only frameworks and test tooling). */
-const NODE_ONLY = new Set(['@maven/wecom-express', '@maven/wecom-koa', '@maven/wecom-testing']);
+const NODE_ONLY = new Set([
+  '@maven/wecom-express',
+  '@maven/wecom-koa',
+  '@maven/wecom-fastify',
+  '@maven/wecom-testing',
+]);
 /** Entries allowed to use Node built-ins in packages that otherwise must not. */
 const NODE_ENTRIES = { '@maven/wecom-crypto': ['./node'] };
+/**
+ * Entries that import the test runner (vitest, an optional peer dependency): type-checked like the
+ * others, but not loaded outside a vitest run.
+ */
+const RUNNER_ONLY = new Set(['@maven/wecom-testing/contract']);
 /** Every Web runtime's view (as wrangler and Deno's bundlers see it), and no runtime condition at all. */
 const WEB_CONDITION_SETS = [['workerd', 'worker', 'browser'], []];
 
@@ -29,8 +39,9 @@ const RUNTIME_EXPORTS = {
   '@maven/wecom-core': ['createWebhookHandler', 'toFetchHandler', 'toNodeListener', 'MemoryStore'],
   '@maven/wecom-bot': ['WeComBot', 'createWeComBot'],
   '@maven/wecom-callback': ['CallbackRouter', 'createCallbackRouter'],
-  '@maven/wecom-express': ['wecomMiddleware', 'wecomHealth'],
-  '@maven/wecom-koa': ['wecomMiddleware', 'wecomHealth'],
+  '@maven/wecom-express': ['wecomExpress', 'wecomHealth'],
+  '@maven/wecom-koa': ['wecomKoa', 'wecomHealth'],
+  '@maven/wecom-fastify': ['wecomFastify', 'wecomHealth'],
   '@maven/wecom-hono': ['wecomHono', 'wecomHealth'],
   '@maven/wecom-redis': ['createRedisStore', 'RedisStore'],
   '@maven/wecom-testing': ['buildBotCallback', 'buildBotVerification', 'decryptBotReply'],
@@ -69,14 +80,20 @@ import { createCallbackRouter } from '@maven/wecom-callback';
 export const createRouter: typeof createCallbackRouter = createCallbackRouter;
 `,
   '@maven/wecom-express': `
-import { wecomMiddleware as expressMiddleware } from '@maven/wecom-express';
+import { wecomExpress } from '@maven/wecom-express';
 import type { RequestHandler } from 'express';
-export const expressMw = (h: Parameters<typeof expressMiddleware>[0]): RequestHandler => expressMiddleware(h);
+export const expressMw = (h: Parameters<typeof wecomExpress>[0]): RequestHandler => wecomExpress(h);
 `,
   '@maven/wecom-koa': `
-import { wecomMiddleware as koaMiddleware } from '@maven/wecom-koa';
+import { wecomKoa } from '@maven/wecom-koa';
 import type { Middleware } from 'koa';
-export const koaMw = (h: Parameters<typeof koaMiddleware>[0]): Middleware => koaMiddleware(h);
+export const koaMw = (h: Parameters<typeof wecomKoa>[0]): Middleware => wecomKoa(h);
+`,
+  '@maven/wecom-fastify': `
+import { wecomFastify, wecomHealth as fastifyHealth } from '@maven/wecom-fastify';
+import Fastify from 'fastify';
+export const fastifyApp = (h: Parameters<typeof wecomFastify>[0]) =>
+  Fastify().register(wecomFastify(h)).get('/health', fastifyHealth());
 `,
   '@maven/wecom-hono': `
 import { wecomHealth as honoHealth, wecomHono } from '@maven/wecom-hono';
@@ -101,6 +118,7 @@ const FRAMEWORKS = {
   '@maven/wecom-hono': ['hono'],
   '@maven/wecom-express': ['express', '@types/express'],
   '@maven/wecom-koa': ['koa', '@types/koa'],
+  '@maven/wecom-fastify': ['fastify'],
 };
 
 function run(cmd, args, options = {}) {
@@ -285,7 +303,9 @@ export async function checkConsumer({ root, work, packages, record }) {
   if (!install.ok) return;
 
   const names = packages.map((p) => p.manifest.name);
-  const specifiers = packages.flatMap((p) => subpaths(p.packed).map((s) => specifier(p.manifest.name, s)));
+  const specifiers = packages
+    .flatMap((p) => subpaths(p.packed).map((s) => specifier(p.manifest.name, s)))
+    .filter((s) => !RUNNER_ONLY.has(s));
   writeFileSync(join(consumer, 'esm.mjs'), runtimeScript(specifiers, 'esm'));
   writeFileSync(join(consumer, 'cjs.cjs'), runtimeScript(specifiers, 'cjs'));
   const n20 = machineNode();

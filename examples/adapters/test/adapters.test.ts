@@ -70,7 +70,7 @@ const examples = new Map<string, Running>();
 
 beforeAll(async () => {
   sim = await startWeComSimulator();
-  const node = ['express', 'koa', 'hono-node'].map(async (name) => {
+  const node = ['express', 'koa', 'fastify', 'hono-node'].map(async (name) => {
     const child = await startExample(`examples/adapters/src/${name}.ts`, [], { env: { ...ENV, PORT: '0' } });
     examples.set(name, { child, origin: child.origin });
   });
@@ -92,7 +92,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-describe.each(['express', 'koa', 'hono-node', 'hono-fetch (Bun)'])('%s example', (name) => {
+describe.each(['express', 'koa', 'fastify', 'hono-node', 'hono-fetch (Bun)'])('%s example', (name) => {
   const get = () => examples.get(name)!;
 
   it('answers /health', async () => {
