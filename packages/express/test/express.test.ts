@@ -287,3 +287,7 @@ describe('express: body parsers in front of the real WeComBot and CallbackRouter
     passive(await postCallback(`${base}/wecom/callback`, appCallback('hi')));
   });
 });
+
+it('wecomExpress() is a (req, res, next) middleware, not an error handler', () => {
+  expect(wecomExpress(createProbe().handler)).toHaveLength(3);
+});

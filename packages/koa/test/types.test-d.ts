@@ -24,5 +24,9 @@ describe('koa: types', () => {
     router.get('/health', wecomHealth());
     app.use(router.routes());
     expectTypeOf(app).toExtend<Koa>();
+    // @ts-expect-error a handler is required: a bare object is not a WeComHandler
+    wecomKoa({});
+    // @ts-expect-error not an Express-style (req, res) handler
+    expectTypeOf(wecomKoa(handler)).toEqualTypeOf<(req: unknown, res: unknown) => void>();
   });
 });

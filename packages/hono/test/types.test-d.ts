@@ -25,5 +25,9 @@ describe('hono: types', () => {
     sub.post('/wecom/bot', wecomHono(handler));
     app.route('/api', sub);
     expectTypeOf(app.fetch).toBeFunction();
+    // @ts-expect-error a handler is required: a bare object is not a WeComHandler
+    wecomHono({});
+    // @ts-expect-error the health route's extra fields are an object, not a string
+    wecomHealth('ok');
   });
 });
