@@ -24,5 +24,8 @@ router.on('text', async (message, ctx) => {
   });
 });
 
-await router.warmUp(); // fetch the access token now; a wrong secret shows up in the log at start
+// Fetch every app's access token now: a wrong corpSecret shows up at start (and is logged at error).
+for (const result of await router.warmUp()) {
+  if (!result.ok) console.error(`app ${result.app}: access token refused; check its corpSecret`);
+}
 createServer(toNodeListener(router)).listen(8645, '::'); // all interfaces, IPv4 and IPv6

@@ -255,7 +255,7 @@ export function createWebhookHandler(spec: WebhookSpec): WeComHandler {
           mountingAdviceGiven = true;
           logger.error(`request body unusable: ${error.message}`, { path: url.pathname });
         }
-      } else if (response.status >= 500) {
+      } else if (response.status >= 500 && response.body !== 'in_progress') {
         logger.error('request failed', { path: url.pathname, error: describe(error) });
       } else if (isCallbackRefusal(error, response.status)) {
         refusals.note(response.body, url.pathname);
