@@ -25,6 +25,7 @@ let redis: Redis;
 beforeAll(async () => {
   sim = await startWeComSimulator({
     apps: [{ name: app.name, corpId: app.corpId, corpSecret: app.corpSecret, agentId: app.agentId }],
+    unlicensedUsers: ['lisi'],
   });
   redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
@@ -196,7 +197,7 @@ describe('message/send outcome and template card updates', () => {
     const api = newApi();
     const result = await api.send({
       message: Message.text('hi'),
-      touser: 'zhangsan',
+      touser: ['zhangsan', 'lisi'],
       toparty: ['2', 'sales'],
       totag: 'x',
     });
@@ -204,7 +205,7 @@ describe('message/send outcome and template card updates', () => {
       invaliduser: [],
       invalidparty: ['sales'],
       invalidtag: ['x'],
-      unlicenseduser: [],
+      unlicenseduser: ['lisi'],
     });
     expect(result.msgid).not.toBe('');
   });

@@ -36,6 +36,8 @@ export interface ApiState {
   /** response_code of interactive cards → used? */
   cardCodes: Map<string, { app: string; used: boolean; expiresAt: number }>;
   users: ReadonlySet<string> | undefined;
+  /** Members without a license (reported in `unlicenseduser`). */
+  unlicensed: ReadonlySet<string>;
   callbackIps: readonly string[];
   now: () => number;
 }
@@ -85,7 +87,12 @@ const gettoken: Handler = (req, state) => {
 const send = authed('POST', (req, state, app) => {
   const body = jsonBody(req);
   if (body === undefined) return fail(errorBody('badFormat'), app);
-  const result = checkSend(body, { app, media: state.media, users: state.users });
+  const result = checkSend(body, {
+    app,
+    media: state.media,
+    users: state.users,
+    unlicensed: state.unlicensed,
+  });
   if ('errcode' in result) return fail(result, app);
   const msgid = randomCode(24);
   state.sent.push({ app: app.name, msgid, body, at: state.now(), recalled: false });

@@ -26,6 +26,8 @@ export interface SendCheckContext {
   media: MediaStore;
   /** When set, userids outside this list are reported in `invaliduser`. */
   users: ReadonlySet<string> | undefined;
+  /** Members without a license: reported in `unlicenseduser`. */
+  unlicensed?: ReadonlySet<string>;
 }
 
 export interface SendAccepted {
@@ -34,7 +36,7 @@ export interface SendAccepted {
   /** Department and tag ids are integers at WeCom: others are reported invalid. */
   invalidparty: string;
   invalidtag: string;
-  /** The simulator licenses every member, so this stays empty. */
+  /** Members the simulator was told are unlicensed (`unlicensedUsers`). */
   unlicenseduser: string;
 }
 
@@ -90,7 +92,10 @@ export function checkSend(body: unknown, ctx: SendCheckContext): SendAccepted | 
     invaliduser: invalid.join('|'),
     invalidparty: badParties.join('|'),
     invalidtag: badTags.join('|'),
-    unlicenseduser: '',
+    unlicenseduser: users
+      .map((u) => u.toLowerCase())
+      .filter((u) => ctx.unlicensed?.has(u) && !invalid.includes(u))
+      .join('|'),
   };
 }
 

@@ -34,6 +34,8 @@ export interface WeComSimulatorOptions {
   now?: () => number;
   /** Known userids: when set, `message/send` reports others in `invaliduser` (81013 when all are). */
   users?: readonly string[];
+  /** Members without a license: `message/send` reports them in `unlicenseduser` (and delivers to the others). */
+  unlicensedUsers?: readonly string[];
   /** `getcallbackip` answer. Default `['127.0.0.1']`. */
   callbackIps?: readonly string[];
   /** Largest request body (except media uploads, capped at 21 MiB). Default 2 MiB. */
@@ -101,6 +103,7 @@ const OPTION_KEYS = [
   'tokenTtlSeconds',
   'now',
   'users',
+  'unlicensedUsers',
   'callbackIps',
   'maxBodyBytes',
   'onCall',
@@ -150,6 +153,7 @@ class Simulator implements WeComSimulator {
       sent: [],
       cardCodes: new Map(),
       users: options.users === undefined ? undefined : new Set(options.users.map((u) => u.toLowerCase())),
+      unlicensed: new Set((options.unlicensedUsers ?? []).map((u) => u.toLowerCase())),
       callbackIps: options.callbackIps ?? ['127.0.0.1'],
       now,
     };
