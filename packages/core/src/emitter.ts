@@ -152,16 +152,24 @@ export function callListeners(
  * Emits a lifecycle event (`reply.delivered`, `denied`, …): a listener's failure is logged, never
  * thrown into the caller. Resolves when the listeners have settled.
  */
-export async function notifyListeners(
+export function notifyListeners(
   emitter: AnyEventEmitter,
   logger: Logger,
   name: string,
   args: unknown[],
 ): Promise<void> {
+  // Nobody listens (the common case on the hot path): no array, no promise chain.
+  if (emitter.listenerCount(name) === 0) return SETTLED;
   const run = callListeners(emitter, [name], args);
-  const { errors } = run instanceof Promise ? await run : run;
-  for (const error of errors) logger.error(`a ${name} listener threw`, { error });
+  const log = ({ errors }: ListenerRun) => {
+    for (const error of errors) logger.error(`a ${name} listener threw`, { error });
+  };
+  if (run instanceof Promise) return run.then(log);
+  log(run);
+  return SETTLED;
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** Logs an error (with its stack) and hands it to the `error` listeners: `(error, info)`. */
 export async function reportError(
