@@ -15,7 +15,9 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KEY, makeBot, post, TOKEN } from './helpers.js';
+import { botSuite, gate, KEY, makeBot, post, TOKEN } from './helpers.js';
+
+const suite = botSuite(2000);
 
 const spans = new InMemorySpanExporter();
 const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -104,5 +106,31 @@ describe('telemetry', () => {
     const exported = JSON.stringify(spans.getFinishedSpans().map((s) => s.attributes));
     expect(exported).not.toContain(TOKEN);
     expect(exported).not.toContain(KEY);
+  });
+
+  it('a reply through response_url retried twice then delivered: three wecom.http spans in the callback trace', async () => {
+    const t = suite.setup();
+    const url = suite.wecom.responseUrl([{ status: 503 }, { status: 503 }]);
+    const done = gate();
+    t.bot.on('text', async (_m, ctx) => {
+      await new Promise((r) => setTimeout(r, 300)); // past the 200 ms deadline: response_url
+      await ctx.reply('late');
+      done.open();
+    });
+    const out = await post(t.bot, botText({ content: 'hi', responseUrl: url }));
+    expect(out.status).toBe(200);
+    await done.promise;
+    expect(t.delivered).toHaveLength(1);
+    expect(suite.wecom.callsFor(url)).toHaveLength(3);
+    const [root] = named('wecom.callback');
+    const attempts = named('wecom.http');
+    expect(attempts).toHaveLength(3);
+    expect(attempts.map((s) => s.status.code)).toEqual([2, 2, 0]);
+    expect(attempts.map((s) => s.attributes['http.response.status_code'])).toEqual([503, 503, 200]);
+    for (const s of attempts) {
+      expect(s.spanContext().traceId).toBe(root?.spanContext().traceId);
+      expect(s.attributes['url.path']).toBe('/cgi-bin/aibot/response');
+      expect(JSON.stringify(s.attributes)).not.toContain('response_code');
+    }
   });
 });

@@ -82,3 +82,47 @@ function errorType(error: unknown): string {
   }
   return 'Error';
 }
+
+/**
+ * Wraps a fetch so that each attempt is a CLIENT span `wecom.http` (a child of the active span:
+ * a call from a listener joins the callback's trace). The query string (where access_token
+ * travels) is never recorded: only method, host and path. Without the API, calls straight through.
+ */
+export function tracedFetch(inner?: typeof globalThis.fetch): typeof globalThis.fetch {
+  const f = inner ?? ((input, init) => globalThis.fetch(input, init));
+  return (input, init) => {
+    const a = api;
+    if (!a) return f(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    const tracer = a.trace.getTracer(TELEMETRY_SCOPE);
+    return tracer.startActiveSpan(
+      'wecom.http',
+      {
+        kind: a.SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': method,
+          'server.address': url.hostname,
+          'url.path': url.pathname,
+        },
+      },
+      async (span) => {
+        try {
+          const response = await f(input, init);
+          span.setAttribute('http.response.status_code', response.status);
+          if (response.status >= 400) {
+            span.setAttribute('error.type', String(response.status));
+            span.setStatus({ code: a.SpanStatusCode.ERROR });
+          }
+          return response;
+        } catch (error) {
+          span.setAttribute('error.type', errorType(error));
+          span.setStatus({ code: a.SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+}
