@@ -9,10 +9,12 @@
 import type * as Api from '@opentelemetry/api';
 
 let api: typeof Api | undefined;
+let noopProvider: unknown;
 // Resolves before the first callback in practice (a module load); a callback that beats it is untraced.
 const loading: Promise<void> = import('@opentelemetry/api').then(
   (m) => {
     api = m;
+    noopProvider = new m.ProxyTracerProvider().getDelegate();
   },
   () => {},
 );
@@ -37,7 +39,9 @@ export async function inSpan<T>(
   fn: (span: Api.Span | undefined) => Promise<T> | T,
 ): Promise<T> {
   const a = api;
-  if (!a) return fn(undefined);
+  // The API installed but no provider registered: skip the no-op span's context switches too.
+  if (!a || (a.trace.getTracerProvider() as Api.ProxyTracerProvider).getDelegate?.() === noopProvider)
+    return fn(undefined);
   const tracer = a.trace.getTracer(TELEMETRY_SCOPE);
   return tracer.startActiveSpan(name, { attributes: clean(attributes) }, async (span) => {
     try {
