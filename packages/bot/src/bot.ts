@@ -14,6 +14,7 @@ import {
   reportError,
   type Store,
   TaskTracker,
+  tracedFetch,
   WeComEndpoint,
 } from '@maven/wecom-core';
 import { WeComCrypto } from '@maven/wecom-crypto';
@@ -79,7 +80,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     // replica of a bot (its aibotId, else a digest that reveals nothing usable about the key).
     const scope = o.aibotId ?? md5Hex(`${o.token}\n${o.encodingAESKey}`).slice(0, 16);
     this.#store = prefixStore(o.store, `bot:${scope}:`);
-    this.#http = new HttpClient({ ...o.http, logger: this.#logger });
+    this.#http = new HttpClient({ ...o.http, fetch: tracedFetch(o.http?.fetch), logger: this.#logger });
     this.#targets = new ReplyTargets({
       store: this.#store,
       ttlMs: o.responseUrlTtlMs,

@@ -17,6 +17,7 @@ import {
   prefixStore,
   resolveInboundOptions,
   TaskTracker,
+  tracedFetch,
   WeComConfigError,
   WeComEndpoint,
   type WeComResponse,
@@ -136,7 +137,11 @@ export class CallbackRouter extends WeComEndpoint<CallbackRouterEvents> {
       inbound.store ??
       createDefaultStore({ logger: this.#logger, ...(options.now ? { now: inbound.now } : {}) });
     const http = resolved.some((a) => a.corpSecret !== undefined)
-      ? new HttpClient({ logger: this.#logger, ...(options.http ?? {}) })
+      ? new HttpClient({
+          logger: this.#logger,
+          ...(options.http ?? {}),
+          fetch: tracedFetch(options.http?.fetch),
+        })
       : undefined;
     this.#apps = resolved.map((app) => ({
       ...app,

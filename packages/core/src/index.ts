@@ -14,4 +14,5 @@ export * from './parsed-body.js';
 export * from './pipeline.js';
 export * from './store.js';
 export * from './tasks.js';
+export { telemetryReady, tracedFetch } from './telemetry.js';
 export * from './text.js';

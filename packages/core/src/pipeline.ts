@@ -28,6 +28,7 @@ import type { ResolvedInboundOptions } from './inbound-options.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store.js';
 import { raceDeadline, type TaskTracker } from './tasks.js';
+import { count, inSpan } from './telemetry.js';
 
 /** The signed query of a callback. */
 export interface SignedQuery {
@@ -165,8 +166,23 @@ export class InboundPipeline<A, D, M, P, C> {
   async #onPost(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse> {
     const routed = this.#hooks.route?.(request);
     if (routed) return routed;
+    return inSpan('wecom.callback', { 'http.request.method': 'POST' }, async () => {
+      try {
+        return await this.#receive(request, context);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        count('wecom.callbacks', {
+          'wecom.outcome': code === 'in_progress' ? 'in_progress' : 'refused',
+          'wecom.refusal': typeof code === 'string' ? code : 'error',
+        });
+        throw error;
+      }
+    });
+  }
+
+  async #receive(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse> {
     const query = signedQuery(request.query);
-    const { app, decrypted } = await this.#hooks.open(query, request);
+    const { app, decrypted } = await inSpan('wecom.open', {}, () => this.#hooks.open(query, request));
     const message = this.#hooks.parse(decrypted, app);
     const key = this.#hooks.dedupKey(message, app);
     // A callback without a dedup key is caught by the mark of its signed request: an identical
@@ -176,19 +192,22 @@ export class InboundPipeline<A, D, M, P, C> {
         timestamp: query.timestamp,
         nonce: query.nonce,
       });
+      count('wecom.callbacks', { 'wecom.outcome': 'duplicate' });
       return this.#hooks.acknowledge(app, query);
     }
     const outcome = await this.process(message, app, key, context);
-    if (!outcome) return this.#hooks.acknowledge(app, query);
-    let response: WeComResponse;
-    try {
-      response = await this.#hooks.render(outcome.reply, app, query);
-    } catch (error) {
-      await outcome.failed?.(error);
-      return this.#hooks.acknowledge(app, query);
-    }
-    await outcome.delivered?.();
-    return response;
+    if (!outcome) return inSpan('wecom.acknowledge', {}, () => this.#hooks.acknowledge(app, query));
+    return inSpan('wecom.reply', { 'wecom.channel': 'passive' }, async () => {
+      let response: WeComResponse;
+      try {
+        response = await this.#hooks.render(outcome.reply, app, query);
+      } catch (error) {
+        await outcome.failed?.(error);
+        return this.#hooks.acknowledge(app, query);
+      }
+      await outcome.delivered?.();
+      return response;
+    });
   }
 
   async #firstSighting(query: SignedQuery): Promise<boolean> {
@@ -224,6 +243,7 @@ export class InboundPipeline<A, D, M, P, C> {
         'sender not in allowFrom: acknowledged, not dispatched',
         hooks.describe(message, app),
       );
+      count('wecom.callbacks', { 'wecom.outcome': 'denied' });
       await notifyListeners(this.#emitter, this.#logger, 'denied', [hooks.deniedInfo(message, app)]);
       return undefined;
     }
@@ -231,6 +251,7 @@ export class InboundPipeline<A, D, M, P, C> {
     const claim = await this.#dedup.claim(key);
     if (claim === 'done') {
       this.#logger.info('duplicate callback acknowledged without dispatch', hooks.describe(message, app));
+      count('wecom.callbacks', { 'wecom.outcome': 'duplicate' });
       await notifyListeners(this.#emitter, this.#logger, 'duplicate', [
         hooks.duplicateInfo(message, app, key),
       ]);
@@ -249,7 +270,13 @@ export class InboundPipeline<A, D, M, P, C> {
     return outcome;
   }
 
-  async #dispatch(message: M, app: A, context: ReceiveContext): Promise<InboundOutcome<P>> {
+  #dispatch(message: M, app: A, context: ReceiveContext): Promise<InboundOutcome<P>> {
+    count('wecom.callbacks', { 'wecom.outcome': 'accepted' });
+    // The listeners run inside this span's context: their outbound calls join the callback's trace.
+    return inSpan('wecom.listeners', {}, () => this.#race(message, app, context));
+  }
+
+  async #race(message: M, app: A, context: ReceiveContext): Promise<InboundOutcome<P>> {
     const hooks = this.#hooks;
     const exchange = await hooks.begin(message, app, context);
     const run = callListeners(this.#emitter, hooks.eventNames(message), [message, exchange.context]);
