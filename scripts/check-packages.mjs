@@ -60,14 +60,23 @@ function isPlaceholder(dir) {
   return code === 'export {};';
 }
 
+// pnpm commands run one at a time: two pnpm processes at once can read the workspace state file
+// while the other rewrites it ("Unexpected end of JSON input"); publint and attw still run in parallel.
+let pnpmQueue = Promise.resolve();
+function runPnpm(args, dir) {
+  const result = pnpmQueue.then(() => run(pnpm, [...pnpmArgs, ...args], dir));
+  pnpmQueue = result.catch(() => {});
+  return result;
+}
+
 async function checkPackage(dir, tarballs) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const { name } = manifest;
   const packDir = mkdtempSync(join(tarballs, 'pack-'));
   const started = Date.now();
-  const build = await run(pnpm, [...pnpmArgs, 'run', 'build'], dir);
+  const build = await runPnpm(['run', 'build'], dir);
   if (!build.ok) return { name, failed: 'build', output: build.output };
-  const pack = await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', packDir], dir);
+  const pack = await runPnpm(['pack', '--pack-destination', packDir], dir);
   const tarball = readdirSync(packDir).find((f) => f.endsWith('.tgz'));
   if (!pack.ok || !tarball) return { name, failed: 'pack', output: pack.output };
   const file = join(packDir, tarball);
