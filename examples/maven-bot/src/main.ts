@@ -8,6 +8,7 @@
  */
 import { createConsoleLogger, isWeComError, type Logger, redact, type Store } from '@maven/wecom-core';
 import { runMain, serveUntilSignal } from '../../shared/lifecycle.js';
+import { connectRedis } from '../../shared/redis-client.js';
 import { parseCli, USAGE } from './cli.js';
 import { ConfigError, loadMavenConfig, maskUrl } from './config.js';
 import { createProxyFetch, type ProxyFetch } from './proxy.js';
@@ -21,31 +22,10 @@ async function openRedisStore(url: string, logger: Logger): Promise<Store> {
     import('ioredis'),
     import('@maven/wecom-redis'),
   ]);
-  // `?cluster=true`: the URL names one node of a Redis Cluster; the client discovers the others.
-  const target = new URL(url);
-  const cluster = target.searchParams.get('cluster') === 'true';
-  target.searchParams.delete('cluster');
-  const node = {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 5_000,
-    ...(target.username ? { username: decodeURIComponent(target.username) } : {}),
-    ...(target.password ? { password: decodeURIComponent(target.password) } : {}),
-    ...(target.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
-  const client = cluster
-    ? new Cluster([{ host: target.hostname, port: Number(target.port || 6379) }], {
-        lazyConnect: true,
-        redisOptions: node,
-      })
-    : new Redis(target.href, { maxRetriesPerRequest: 1, connectTimeout: 5_000, lazyConnect: true });
-  client.on('error', (error: Error) => logger.debug('redis client error', { error }));
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (error) {
-    client.disconnect();
-    throw new Error(`cannot reach Redis at ${maskUrl(new URL(url))}: ${(error as Error).message}`);
-  }
+  const client = await connectRedis<InstanceType<typeof Redis> | InstanceType<typeof Cluster>>(url, logger, {
+    single: (href, options) => new Redis(href, options),
+    cluster: (nodes, options) => new Cluster(nodes, options),
+  });
   return createRedisStore({ client, ownsClient: true, prefix: 'maven:', logger });
 }
 
