@@ -187,31 +187,34 @@ export class BotSteps implements InboundHooks<App, string, Parsed, PassiveBody, 
     return undefined;
   }
 
-  async begin(parsed: Parsed, _app: App, rc: ReceiveContext): Promise<Exchange> {
+  /** The message's response_url, on the Store before the listeners run (a reply by msgId needs it). */
+  record(parsed: Parsed, _app: App, rc: ReceiveContext): Promise<void> | undefined {
+    if (parsed.type === 'stream') return undefined;
+    const message = parsed;
+    if (!message.response_url || !message.msgId) return undefined;
+    const target = {
+      url: message.response_url,
+      msgId: message.msgId,
+      chatId: message.chatId,
+      chattype: message.chattype,
+      aibotid: this.#aibotid(message),
+      at: this.#i.options.inbound.now(),
+    };
+    void this.#i.tasks.run(this.#i.targets.indexChat(target), rc.waitUntil);
+    return this.#i.targets
+      .remember(target)
+      .catch((error: unknown) =>
+        this.#i.emitError(error, { phase: 'store', msgId: message.msgId, type: message.type }),
+      );
+  }
+
+  begin(parsed: Parsed, _app: App, rc: ReceiveContext): Exchange {
     const message = parsed as BotCallback;
-    const { options, targets, tasks } = this.#i;
-    const aibotid = this.#aibotid(message);
-    const receivedAt = options.inbound.now();
-    if (message.response_url && message.msgId) {
-      const target = {
-        url: message.response_url,
-        msgId: message.msgId,
-        chatId: message.chatId,
-        chattype: message.chattype,
-        aibotid,
-        at: receivedAt,
-      };
-      try {
-        await targets.remember(target);
-      } catch (error) {
-        await this.#i.emitError(error, { phase: 'store', msgId: message.msgId, type: message.type });
-      }
-      void tasks.run(targets.indexChat(target), rc.waitUntil);
-    }
+    const receivedAt = this.#i.options.inbound.now();
     return new Exchange({
       message,
       receivedAt,
-      services: this.#i.services(message, aibotid, receivedAt),
+      services: this.#i.services(message, this.#aibotid(message), receivedAt),
       waitUntil: rc.waitUntil,
     });
   }

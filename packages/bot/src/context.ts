@@ -91,6 +91,11 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
     return this.#open && this.#choice === undefined;
   }
 
+  /** A final passive body was chosen (a stream keeps the race: it may finish in the next ticks). */
+  get decidedNow(): boolean {
+    return this.#choice !== undefined && this.#choice.writer === undefined;
+  }
+
   #canPassive(kind: ReplyKind): boolean {
     return this.passiveOpen && this.#kinds.has(kind);
   }

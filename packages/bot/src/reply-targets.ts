@@ -4,7 +4,7 @@
  * not a message (keeping only the latest URL of a chat would answer the wrong message in busy
  * groups).
  */
-import type { Logger, Store } from '@maven/wecom-core';
+import { appendLine, type Logger, type Store } from '@maven/wecom-core';
 import { responseUrlOf } from './outbox.js';
 import type { ChatType } from './types.js';
 
@@ -29,27 +29,11 @@ const CHAT_HISTORY = 10;
 const LOCAL_TARGETS = 2000;
 
 /**
- * The chat index is one line per message, oldest first: `<arrival ms> <msgId>`. It is rewritten for
- * every message, and lines cost a third of what JSON objects cost to read and write. Returns the
- * new value: the 9 newest unexpired entries of `current` other than `msgId`, then `msgId`.
+ * The chat index is one line per message, oldest first: `<arrival ms> <msgId>`, appended in one
+ * Store step (`appendLine`) and trimmed to the newest CHAT_HISTORY lines. A re-delivered message
+ * may appear twice; readers skip repeats and expired lines. Returns the entries, oldest first;
+ * malformed lines are skipped.
  */
-function appendToChat(current: string | undefined, entry: ChatEntry, now: number, ttlMs: number): string {
-  let out = `${entry.at} ${entry.msgId}`;
-  if (current === undefined) return out;
-  const lines = current.split('\n');
-  let kept = 1;
-  for (let i = lines.length - 1; i >= 0 && kept < CHAT_HISTORY; i--) {
-    const line = lines[i]!;
-    const space = line.indexOf(' ');
-    if (space < 1) continue;
-    if (!(Number(line.slice(0, space)) + ttlMs > now) || line.slice(space + 1) === entry.msgId) continue;
-    out = `${line}\n${out}`;
-    kept++;
-  }
-  return out;
-}
-
-/** The entries of a chat index value, oldest first; malformed lines are skipped. */
 function readChat(text: string | undefined): ChatEntry[] {
   if (!text) return [];
   const entries: ChatEntry[] = [];
@@ -122,17 +106,15 @@ export class ReplyTargets {
   async #index(target: ReplyTarget): Promise<void> {
     // A line break would split the entry: such a message is answered by msgId only.
     if (target.msgId.includes('\n')) return;
-    const key = `chat:${target.chatId}`;
-    const entry = { msgId: target.msgId, at: target.at };
-    // Read-modify-write fenced by compareAndSet: concurrent messages of one chat on several replicas never lose an entry.
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const current = await this.#store.get(key);
-      const next = appendToChat(current, entry, this.#now(), this.#ttlMs);
-      if (await this.#store.compareAndSet(key, current, next, { ttlMs: this.#ttlMs })) return;
+    const line = `${target.at} ${target.msgId}`;
+    const options = { ttlMs: this.#ttlMs, maxLines: CHAT_HISTORY };
+    // One atomic step on stores that have it; otherwise compareAndSet-fenced, so concurrent
+    // messages of one chat on several replicas never lose an entry.
+    if (!(await appendLine(this.#store, `chat:${target.chatId}`, line, options))) {
+      this.#logger.warn('could not update the chat reply index (contention); msgId replies still work', {
+        msgId: target.msgId,
+      });
     }
-    this.#logger.warn('could not update the chat reply index (contention); msgId replies still work', {
-      msgId: target.msgId,
-    });
   }
 
   /**
@@ -157,8 +139,12 @@ export class ReplyTargets {
   async byChat(chatId: string, isUsed: (url: string) => Promise<boolean>): Promise<ReplyTarget | undefined> {
     await this.#indexing.get(chatId);
     const list = readChat(await this.#store.get(`chat:${chatId}`));
+    const seen = new Set<string>();
     for (let i = list.length - 1; i >= 0; i--) {
-      const target = await this.byMsgid(list[i]!.msgId);
+      const entry = list[i]!;
+      if (seen.has(entry.msgId) || !(entry.at + this.#ttlMs > this.#now())) continue;
+      seen.add(entry.msgId);
+      const target = await this.byMsgid(entry.msgId);
       // A message whose response_url is unusable is never the chat's fallback target.
       if (target && responseUrlOf(target.url) && !(await isUsed(target.url))) return target;
     }

@@ -60,6 +60,10 @@ export class ReplySession<C extends AppCallback = AppCallback>
     return this.#state === 'open';
   }
 
+  get decidedNow(): boolean {
+    return this.#state !== 'open';
+  }
+
   /** The listeners' context is the session itself. */
   get context(): CallbackContext<C> {
     return this;

@@ -15,7 +15,7 @@ export interface DeduperOptions {
    * re-delivery finds the claim of an owner that died expired, and is handled again. Default 4.5 s.
    */
   leaseMs?: number;
-  /** Ids kept in this process in front of the Store (re-deliveries usually reach the same replica). Default 10 000. */
+  /** Ids kept in this process in front of the Store (re-deliveries usually reach the same replica). Default 10 000; 0 (none) in front of an in-process store. */
   localEntries?: number;
   now?: () => number;
 }
@@ -61,16 +61,19 @@ export class Deduper {
     this.#prefix = options.prefix ?? 'dedup:';
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
-    this.#localMax = options.localEntries ?? 10_000;
+    // A store in this process's memory is never unreachable: a guard in front of it only repeats it.
+    this.#localMax = options.localEntries ?? (options.store.inProcess ? 0 : 10_000);
   }
 
   #remember(id: string, done: boolean, ms: number): void {
+    if (this.#localMax === 0) return;
     this.#local.delete(id);
     this.#local.set(id, { done, until: this.#now() + ms });
     if (this.#local.size > this.#localMax) this.#local.delete(this.#local.keys().next().value as string);
   }
 
   #localState(id: string): ClaimResult | undefined {
+    if (this.#localMax === 0) return undefined;
     const entry = this.#local.get(id);
     if (entry === undefined) return undefined;
     if (entry.until <= this.#now()) {

@@ -49,6 +49,8 @@ export interface InboundExchange<P, C> {
   readonly context: C;
   /** Resolves when the answer can go out now (a passive reply was chosen, or the slot given up). */
   readonly decided: Promise<void>;
+  /** True once `decided` has resolved (read right after the listeners were called: no race then). */
+  readonly decidedNow?: boolean;
   /** Closes the passive slot; the passive reply, if one was chosen. Replies from then on go active. */
   close(): PassiveChoice<P> | undefined | Promise<PassiveChoice<P> | undefined>;
 }
@@ -77,6 +79,12 @@ export interface InboundHooks<A, D, M, P, C> {
   /** The allowlist; `denied` carries what `deniedInfo` returns. */
   isAllowed(message: M, app: A): boolean;
   deniedInfo(message: M, app: A): unknown;
+  /**
+   * Store writes a callback's listeners need (the bot's reply target), started together with the
+   * dedup claim so both travel in one round trip; a re-delivery writes the same values again.
+   * Must not reject. Undefined: nothing to write.
+   */
+  record?(message: M, app: A, context: ReceiveContext): Promise<void> | undefined;
   /** `duplicate` carries what this returns. */
   duplicateInfo(message: M, app: A, key: string): unknown;
   /** What a re-delivery gets (the bot: the stream the first copy started); undefined: acknowledge. */
@@ -247,8 +255,13 @@ export class InboundPipeline<A, D, M, P, C> {
       await notifyListeners(this.#emitter, this.#logger, 'denied', [hooks.deniedInfo(message, app)]);
       return undefined;
     }
-    if (key === undefined) return this.#dispatch(message, app, context);
+    const recording = hooks.record?.(message, app, context);
+    if (key === undefined) {
+      if (recording) await recording;
+      return this.#dispatch(message, app, context);
+    }
     const claim = await this.#dedup.claim(key);
+    if (recording) await recording;
     if (claim === 'done') {
       this.#logger.info('duplicate callback acknowledged without dispatch', hooks.describe(message, app));
       count('wecom.callbacks', { 'wecom.outcome': 'duplicate' });
@@ -288,7 +301,10 @@ export class InboundPipeline<A, D, M, P, C> {
       this.#logger.error('dispatch failed', { error, ...hooks.describe(message, app) });
     });
     void this.#tasks.run(tracked, context.waitUntil);
-    await raceDeadline(Promise.race([tracked, exchange.decided]), this.#o.deadlineMs);
+    // A listener that replied at once needs no deadline race (and no timer).
+    if (!exchange.decidedNow) {
+      await raceDeadline(Promise.race([tracked, exchange.decided]), this.#o.deadlineMs);
+    }
     return exchange.close();
   }
 

@@ -11,6 +11,46 @@ export interface StoreSetOptions {
   ttlMs: number;
 }
 
+export interface AppendLineOptions extends StoreSetOptions {
+  /** Lines kept, newest last; older ones drop off. */
+  maxLines: number;
+}
+
+/** `current` with `line` appended, trimmed to the newest `maxLines` lines. */
+export function appendedLines(current: string | undefined, line: string, maxLines: number): string {
+  if (current === undefined || maxLines <= 1) return line;
+  let cut = current.length;
+  // Keep the last maxLines - 1 lines of `current` (found from its end), then the new one.
+  for (let kept = 1; kept < maxLines; kept++) {
+    const at = cut > 0 ? current.lastIndexOf('\n', cut - 1) : -1;
+    if (at < 0) return `${current}\n${line}`;
+    cut = at;
+  }
+  return `${current.slice(cut + 1)}\n${line}`;
+}
+
+/**
+ * `Store.appendLine` for a store that lacks it: read, append, write only if nobody wrote in
+ * between (compareAndSet), a few attempts. False when contention outlasted them.
+ */
+export async function appendLine(
+  store: Store,
+  key: string,
+  line: string,
+  options: AppendLineOptions,
+): Promise<boolean> {
+  if (store.appendLine) {
+    await store.appendLine(key, line, options);
+    return true;
+  }
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const current = await store.get(key);
+    const next = appendedLines(current, line, options.maxLines);
+    if (await store.compareAndSet(key, current, next, { ttlMs: options.ttlMs })) return true;
+  }
+  return false;
+}
+
 export interface Store {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, options: StoreSetOptions): Promise<void>;
@@ -29,8 +69,19 @@ export interface Store {
   delete(key: string): Promise<boolean>;
   /** Deletes only when the current value equals `expected` (lock release by its owner). */
   compareAndDelete(key: string, expected: string): Promise<boolean>;
+  /**
+   * Optional, one atomic step: appends `line` to the key's lines (a value of lines joined by `\n`),
+   * keeps the newest `maxLines` and renews the TTL. A store without it gets the same result from
+   * `appendLineByCompareAndSet` (a read and a fenced write per attempt).
+   */
+  appendLine?(key: string, line: string, options: AppendLineOptions): Promise<void>;
   /** Releases resources the store owns (not a client the user passed in). */
   close?(): Promise<void>;
+  /**
+   * True for a store held in this process's memory (MemoryStore): it cannot be unreachable, so
+   * in-process guards in front of it (dedup's) would only repeat it.
+   */
+  readonly inProcess?: boolean;
 }
 
 export interface MemoryStoreOptions {
@@ -58,6 +109,7 @@ interface Entry {
  * Not shared between processes: use @maven/wecom-redis for several replicas.
  */
 export class MemoryStore implements Store {
+  readonly inProcess = true;
   // Expiry is checked here against our own clock, not lru-cache's TTL: its clock is cached per
   // millisecond of real time and treats a start time of 0 as "no TTL", both wrong for an injected clock.
   readonly #cache: LRUCache<string, Entry>;
@@ -159,15 +211,32 @@ export class MemoryStore implements Store {
     return this.#cache.delete(key);
   }
 
+  async appendLine(key: string, line: string, options: AppendLineOptions): Promise<void> {
+    const ttl = this.#ttl(options);
+    this.#write(key, appendedLines(this.#live(key)?.value, line, maxLinesOf(options)), ttl);
+  }
+
   async close(): Promise<void> {
     this.#cache.clear();
   }
 }
 
+/** Checks `AppendLineOptions.maxLines`. */
+export function maxLinesOf(options: AppendLineOptions): number {
+  const max = options?.maxLines;
+  if (!Number.isInteger(max) || max < 1) throw new WeComConfigError('maxLines must be a positive integer');
+  return max;
+}
+
 /** Prefixes every key, so several bots/apps (or SDK versions) can share one store. */
 export function prefixStore(store: Store, prefix: string): Store {
   const k = (key: string) => `${prefix}${key}`;
+  const append = store.appendLine?.bind(store);
   return {
+    ...(store.inProcess ? { inProcess: true } : {}),
+    ...(append
+      ? { appendLine: (key: string, line: string, o: AppendLineOptions) => append(k(key), line, o) }
+      : {}),
     get: (key) => store.get(k(key)),
     set: (key, value, o) => store.set(k(key), value, o),
     setIfAbsent: (key, value, o) => store.setIfAbsent(k(key), value, o),

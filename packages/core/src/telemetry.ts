@@ -33,15 +33,21 @@ export const TELEMETRY_SCOPE = '@maven/wecom';
  * Runs `fn` inside a span named `name` (a child of the active span), ending it with the outcome:
  * a thrown error sets status ERROR and records `error.type`. Without the API, just runs `fn`.
  */
-export async function inSpan<T>(
+export function inSpan<T>(
   name: string,
   attributes: SpanAttributes,
   fn: (span: Api.Span | undefined) => Promise<T> | T,
 ): Promise<T> {
   const a = api;
-  // The API installed but no provider registered: skip the no-op span's context switches too.
-  if (!a || (a.trace.getTracerProvider() as Api.ProxyTracerProvider).getDelegate?.() === noopProvider)
-    return fn(undefined);
+  // The API installed but no provider registered: skip the no-op span's context switches too,
+  // and add no promise of our own around `fn`.
+  if (!a || (a.trace.getTracerProvider() as Api.ProxyTracerProvider).getDelegate?.() === noopProvider) {
+    try {
+      return Promise.resolve(fn(undefined));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   const tracer = a.trace.getTracer(TELEMETRY_SCOPE);
   return tracer.startActiveSpan(name, { attributes: clean(attributes) }, async (span) => {
     try {

@@ -160,8 +160,19 @@ export abstract class CodecBase<P extends CryptoProvider> {
     if (!timingSafeEqualString(expected, p.signature)) {
       throw new WeComCryptoError('signature_mismatch', 'msg_signature does not match');
     }
+    this.checkTimestamp(p.timestamp);
+  }
+
+  /**
+   * The timestamp window alone (throws `timestamp_out_of_window`), for a caller that already
+   * compared a signature it computed with `signature()`.
+   */
+  checkTimestamp(timestamp: string): void {
+    if (typeof timestamp !== 'string' || !DIGITS.test(timestamp)) {
+      throw new WeComCryptoError('timestamp_out_of_window', 'missing or non-numeric timestamp');
+    }
     if (this.#window !== false) {
-      const skew = Math.abs(this.#now() / 1000 - Number(p.timestamp));
+      const skew = Math.abs(this.#now() / 1000 - Number(timestamp));
       if (skew > this.#window) {
         throw new WeComCryptoError(
           'timestamp_out_of_window',

@@ -28,7 +28,9 @@ const builder = new XMLBuilder({
   format: false,
   suppressEmptyNode: false,
   processEntities: true,
-});
+  // Our values carry no callbacks that need the element's path as a string: skip building it per node.
+  jPath: false,
+} as ConstructorParameters<typeof XMLBuilder>[0]);
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const MAX_DEPTH = 32;
 
@@ -45,8 +47,8 @@ type Tree = string | { [CDATA]: string } | Tree[] | { [name: string]: Tree };
 function tree(node: XmlInputObject, depth: number): { [name: string]: Tree } {
   if (depth > MAX_DEPTH) throw new WeComConfigError('buildXml: nested too deeply');
   const out: { [name: string]: Tree } = {};
-  for (const [name, value] of Object.entries(node)) {
-    const built = element(checkName(name), value, depth);
+  for (const name of Object.keys(node)) {
+    const built = element(checkName(name), node[name], depth);
     if (built !== undefined) out[name] = built;
   }
   return out;
@@ -73,7 +75,12 @@ function element(name: string, value: XmlInput, depth: number): Tree | undefined
   throw new WeComConfigError(`buildXml: ${name} has an unsupported value type`);
 }
 
+/** Names already checked (the element names of WeCom's messages: a few dozen). */
+const goodNames = new Set<string>();
+
 function checkName(name: string): string {
-  if (!NAME.test(name)) throw new WeComConfigError(`buildXml: "${name}" is not a valid element name`);
+  if (goodNames.has(name)) return name;
+  if (goodNames.size < 1024 && NAME.test(name)) goodNames.add(name);
+  else if (!NAME.test(name)) throw new WeComConfigError(`buildXml: "${name}" is not a valid element name`);
   return name;
 }

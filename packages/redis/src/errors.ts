@@ -15,6 +15,7 @@ export type StoreOperation =
   | 'compareAndSet'
   | 'delete'
   | 'compareAndDelete'
+  | 'appendLine'
   | 'close';
 
 export interface WeComStoreErrorOptions {

@@ -1,5 +1,7 @@
 import {
+  type AppendLineOptions,
   type Logger,
+  maxLinesOf,
   redact,
   registerSecret,
   type Store,
@@ -14,7 +16,7 @@ import {
   UnexpectedReplyError,
 } from './drivers.js';
 import { type StoreErrorCode, type StoreOperation, WeComStoreError } from './errors.js';
-import { COMPARE_AND_DELETE, COMPARE_AND_SET } from './scripts.js';
+import { APPEND_LINE, COMPARE_AND_DELETE, COMPARE_AND_SET } from './scripts.js';
 
 export interface RedisStoreOptions {
   /**
@@ -148,6 +150,13 @@ export class RedisStore implements Store {
     return this.#run('compareAndDelete', true, async (d) =>
       flag(await d.eval(COMPARE_AND_DELETE, [k], [expected])),
     );
+  }
+
+  async appendLine(key: string, line: string, options: AppendLineOptions): Promise<void> {
+    const k = this.#key(key);
+    const ttl = this.#ttl(options);
+    const max = maxLinesOf(options);
+    await this.#run('appendLine', true, (d) => d.eval(APPEND_LINE, [k], [line, String(max), String(ttl)]));
   }
 
   /**

@@ -5,7 +5,7 @@ import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, RedisStore, WeComStoreError } from '../src/index.ts';
-import { COMPARE_AND_DELETE, COMPARE_AND_SET } from '../src/scripts.ts';
+import { APPEND_LINE, COMPARE_AND_DELETE, COMPARE_AND_SET } from '../src/scripts.ts';
 import { connectClient, KINDS, newIoRedis, type TestClient, uniquePrefix } from './clients.ts';
 import { getTestRedis, skipWithoutRedis } from './redis-server.ts';
 import { storeContract } from './store-contract.ts';
@@ -69,7 +69,7 @@ describe('RedisStore configuration (no server needed)', () => {
   });
 
   it('the fixed script digests are the SHA-1 of the script sources', () => {
-    for (const script of [COMPARE_AND_SET, COMPARE_AND_DELETE])
+    for (const script of [COMPARE_AND_SET, COMPARE_AND_DELETE, APPEND_LINE])
       expect(createHash('sha1').update(script.source).digest('hex')).toBe(script.sha1);
   });
 });

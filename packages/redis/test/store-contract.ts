@@ -174,6 +174,49 @@ export function storeContract(
       expect(await peer.setIfAbsent('lock', 'b', LONG)).toBe(true);
     });
 
+    it('appendLine keeps the newest lines in order, renews the TTL, and matches the fallback', async () => {
+      const { store, peer } = await makeStore();
+      // Every store that has the operation, and the compareAndSet fallback (`appendLine` helper on
+      // a view without it), must give the same value for the same sequence.
+      const { appendLine: viaStore, prefixStore } = await import('@maven/wecom-core');
+      const plain = prefixStore(store, 'fallback:');
+      const { appendLine: _omit, ...withoutOp } = plain;
+      const lines = ['1 a', '2 b', '', '3 c', '4 d', '5 e'];
+      for (const line of lines) {
+        if (store.appendLine) await store.appendLine('chat', line, { ...LONG, maxLines: 3 });
+        else await viaStore(store, 'chat', line, { ...LONG, maxLines: 3 });
+        expect(await viaStore(withoutOp as Store, 'fb', line, { ...LONG, maxLines: 3 })).toBe(true);
+      }
+      expect(await peer.get('chat')).toBe('3 c\n4 d\n5 e');
+      expect(await plain.get('fb')).toBe('3 c\n4 d\n5 e');
+      await viaStore(peer, 'one', 'x', { ...LONG, maxLines: 1 });
+      await viaStore(peer, 'one', 'y', { ...LONG, maxLines: 1 });
+      expect(await store.get('one')).toBe('y');
+      await viaStore(store, 'short', 'x', { ...SHORT, maxLines: 5 });
+      await expired(peer, 'short');
+      if (store.appendLine) {
+        await expect(store.appendLine('k', 'v', { ...LONG, maxLines: 0 })).rejects.toBeInstanceOf(
+          WeComConfigError,
+        );
+        await expect(store.appendLine('k', 'v', { ttlMs: 0, maxLines: 2 })).rejects.toBeInstanceOf(
+          WeComConfigError,
+        );
+        expect(await store.get('k')).toBeUndefined();
+      }
+    });
+
+    it('concurrent appendLine calls from two connections lose no line', async () => {
+      const { store, peer } = await makeStore();
+      const { appendLine } = await import('@maven/wecom-core');
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          appendLine(i % 2 ? store : peer, 'many', `line-${i}`, { ...LONG, maxLines: 50 }),
+        ),
+      );
+      const got = (await store.get('many'))!.split('\n').sort();
+      expect(got).toEqual(Array.from({ length: 20 }, (_, i) => `line-${i}`).sort());
+    });
+
     it('refuses a missing or non-positive TTL with WeComConfigError and writes nothing', async () => {
       const { store } = await makeStore();
       for (const ttlMs of [0, -1, Number.NaN]) {
