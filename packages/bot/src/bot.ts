@@ -9,7 +9,9 @@ import {
   InboundPipeline,
   type Logger,
   notifyListeners,
+  observedStore,
   prefixStore,
+  recordReply,
   registerSecret,
   reportError,
   type Store,
@@ -79,7 +81,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     // Keys are scoped per bot so several bots can share one Store; the scope is the same on every
     // replica of a bot (its aibotId, else a digest that reveals nothing usable about the key).
     const scope = o.aibotId ?? md5Hex(`${o.token}\n${o.encodingAESKey}`).slice(0, 16);
-    this.#store = prefixStore(o.store, `bot:${scope}:`);
+    this.#store = observedStore(prefixStore(o.store, `bot:${scope}:`));
     this.#http = new HttpClient({ ...o.http, fetch: tracedFetch(o.http?.fetch), logger: this.#logger });
     this.#targets = new ReplyTargets({
       store: this.#store,
@@ -118,6 +120,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
         tasks: this.#tasks,
         paths: o.paths,
         onClose: (timeoutMs) => this.#onClose(timeoutMs),
+        spanAttributes: (message) => ({ 'wecom.kind': 'bot', 'wecom.msgtype': message.type }),
       }).handler,
     );
   }
@@ -216,6 +219,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
   }
 
   async #report(result: DeliveryResult): Promise<void> {
+    recordReply(result.channel, result.kind, result.ok ? undefined : result.reason);
     if (result.ok) {
       this.#logger.debug('reply delivered', {
         channel: result.channel,
