@@ -213,6 +213,16 @@ describe('telemetry of the bot', () => {
     expect(await otel.total('wecom.store.size')).toBeGreaterThanOrEqual(4);
   });
 
+  it('log records made while a span is active carry its trace_id and span_id', async () => {
+    const t = makeBot(); // no listener: the SDK logs "no listener for this callback" inside the callback
+    await post(t.bot, botText({ content: 'anyone?' }));
+    const line = t.logs.find((l) => l.text.startsWith('no listener for this callback'));
+    const [root] = otel.named('wecom.callback');
+    const [listeners] = otel.named('wecom.listeners');
+    expect(line?.text).toContain(`"trace_id":"${root?.spanContext().traceId}"`);
+    expect(line?.text).toContain(`"span_id":"${listeners?.spanContext().spanId}"`);
+  });
+
   it('redaction: no exported attribute, event or log field carries the token, the key or the response_code', async () => {
     const t = suite.setup();
     const url = suite.wecom.responseUrl([{ status: 503 }]);

@@ -143,3 +143,11 @@ export async function inSpan<T>(
 export function telemetryApi(): typeof Api | undefined {
   return tracingApi() ?? (activeMeter() ? api : undefined);
 }
+
+/** `trace_id` and `span_id` of the active span (the log data model's names), for log fields. */
+export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
+  const span = tracingApi()?.trace.getActiveSpan();
+  if (!span) return undefined;
+  const ids = span.spanContext();
+  return { trace_id: ids.traceId, span_id: ids.spanId };
+}
