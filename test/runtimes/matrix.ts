@@ -11,6 +11,7 @@ import { cryptoContract } from './crypto-contract.ts';
 import { APP_FETCH_PATH, APP_HONO_PATH, FETCH_PATH, HONO_PATH } from './fixture.ts';
 import { createMatrixApp, type MatrixApp } from './matrix-app.ts';
 import { ResponseUrlSink } from './response-sink.ts';
+import { telemetryRoundTrip } from './telemetry-roundtrip.ts';
 
 export type FetchFn = (request: Request, ...extra: unknown[]) => Response | Promise<Response>;
 
@@ -77,6 +78,7 @@ export async function runMatrix(options: MatrixOptions): Promise<CheckResult[]> 
       targets.push(extra);
     }
     checks.add(await roundTrips(targets, { base: sinkServer.url, sink }));
+    checks.add(await telemetryRoundTrip(targets[0]!, { base: sinkServer.url, sink }));
   } catch (error) {
     await checks.run('bot: serve the app', () => {
       throw error;
