@@ -1,10 +1,12 @@
 /**
- * The SDK with `@opentelemetry/api` present (core finds it through its dynamic import, bundled
- * here) and the real `@opentelemetry/sdk-trace-base` provider registered: the bot round trip again,
- * its callbacks exported as spans. No context manager: the runtime-neutral path (spans without
- * parents are still spans). Runs after the other round trips, which saw the API with no provider.
+ * Node runtimes of the matrix: the SDK with `@opentelemetry/api` present (core finds it through its
+ * dynamic import, bundled here) and the real `@opentelemetry/sdk-trace-base` provider and
+ * AsyncLocalStorage context manager registered: the bot round trip again, its callbacks exported as
+ * spans. Runs after the other round trips, which saw the API with no provider. (Bun's and Deno's
+ * bundles cannot take sdk-trace-base's Node platform files: see docs/observability.md.)
  */
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -24,11 +26,15 @@ export async function telemetryRoundTrip(
   const exporter = new InMemorySpanExporter();
   await checks.run('telemetry: @opentelemetry/api found, an SDK tracer provider registered', async () => {
     await telemetryReady();
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     assert(trace.setGlobalTracerProvider(provider), 'the global tracer provider was already set');
   });
   try {
-    checks.add(await botRoundTrip({ ...target, label: `${target.label}+otel`, sink }));
+    checks.add(await botRoundTrip({ ...target, label: `${target.label}-otel`, sink }));
+    // The sink has the reply once its POST arrived; the reply's spans end when its answer is read.
+    for (let i = 0; i < 200 && !exporter.getFinishedSpans().some((s) => s.name === 'wecom.call'); i++)
+      await new Promise((r) => setTimeout(r, 10));
     await checks.run('telemetry: callbacks exported as wecom.callback spans, the forgery as ERROR', () => {
       const spans = exporter.getFinishedSpans();
       const callbacks = spans.filter((s) => s.name === 'wecom.callback');
@@ -48,8 +54,19 @@ export async function telemetryRoundTrip(
         'the response_url reply has no wecom.http span',
       );
     });
+    await checks.run('telemetry: the response_url reply is in its callback trace', () => {
+      const spans = exporter.getFinishedSpans();
+      const traces = new Set(
+        spans.filter((s) => s.name === 'wecom.callback').map((s) => s.spanContext().traceId),
+      );
+      assert(
+        spans.some((s) => s.name === 'wecom.call' && traces.has(s.spanContext().traceId)),
+        'no wecom.call span in the trace of a callback',
+      );
+    });
   } finally {
     trace.disable();
+    context.disable();
   }
   return checks.results;
 }
