@@ -11,7 +11,6 @@ import {
   notifyListeners,
   observedStore,
   prefixStore,
-  recordReply,
   registerSecret,
   reportError,
   type Store,
@@ -22,7 +21,7 @@ import {
 import { WeComCrypto } from '@maven/wecom-crypto';
 import { BotSteps } from './bot-steps.js';
 import type { BotContext, ExchangeServices, ReplyOptions } from './context.js';
-import type { DeliveryResult } from './delivery.js';
+import { type DeliveryResult, recordDelivery } from './delivery.js';
 import { md5Hex } from './digest.js';
 import { WeComBotError } from './errors.js';
 import type { BotEvents, ErrorInfo } from './events.js';
@@ -219,22 +218,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
   }
 
   async #report(result: DeliveryResult): Promise<void> {
-    recordReply(result.channel, result.kind, result.ok ? undefined : result.reason);
-    if (result.ok) {
-      this.#logger.debug('reply delivered', {
-        channel: result.channel,
-        kind: result.kind,
-        msgId: result.msgId,
-      });
-    } else {
-      this.#logger.warn('reply failed', {
-        channel: result.channel,
-        kind: result.kind,
-        msgId: result.msgId,
-        reason: result.reason,
-        error: result.error,
-      });
-    }
+    recordDelivery(this.#logger, result);
     await notifyListeners(this, this.#logger, result.ok ? 'reply.delivered' : 'reply.failed', [result]);
   }
 
