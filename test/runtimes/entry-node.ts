@@ -9,6 +9,7 @@ import { assert, report } from './checks.ts';
 import { APP_FETCH_PATH, FETCH_PATH } from './fixture.ts';
 import { runMatrix } from './matrix.ts';
 import { serveFetch } from './node-serve.mjs';
+import { telemetryRoundTrip } from './telemetry-roundtrip.ts';
 
 const major = process.env.EXPECT_NODE_MAJOR ?? '?';
 const results = await runMatrix({
@@ -19,6 +20,7 @@ const results = await runMatrix({
   },
   expectDefault: 'node',
   serve: serveFetch,
+  telemetry: telemetryRoundTrip,
   async extraTargets(app) {
     const listen = async (listener: RequestListener) => {
       const server = createServer(listener);

@@ -29,6 +29,8 @@ export interface MatrixOptions {
   serve: Serve;
   /** Further targets a runtime serves the same bots through (Node: `toNodeListener`). */
   extraTargets?: (app: MatrixApp) => Promise<(Target & { close(): unknown })[]>;
+  /** Round trips with an OpenTelemetry SDK registered, after the others (Node: telemetry-roundtrip.ts). */
+  telemetry?: (target: Target, sink: { base: string; sink: ResponseUrlSink }) => Promise<CheckResult[]>;
 }
 
 /** Where a round trip is sent: a bot endpoint or a self-built-app endpoint. */
@@ -77,6 +79,7 @@ export async function runMatrix(options: MatrixOptions): Promise<CheckResult[]> 
       targets.push(extra);
     }
     checks.add(await roundTrips(targets, { base: sinkServer.url, sink }));
+    if (options.telemetry) checks.add(await options.telemetry(targets[0]!, { base: sinkServer.url, sink }));
   } catch (error) {
     await checks.run('bot: serve the app', () => {
       throw error;

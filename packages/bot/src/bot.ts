@@ -9,6 +9,7 @@ import {
   InboundPipeline,
   type Logger,
   notifyListeners,
+  observedStore,
   prefixStore,
   registerSecret,
   reportError,
@@ -20,7 +21,7 @@ import {
 import { WeComCrypto } from '@maven/wecom-crypto';
 import { BotSteps } from './bot-steps.js';
 import type { BotContext, ExchangeServices, ReplyOptions } from './context.js';
-import type { DeliveryResult } from './delivery.js';
+import { type DeliveryResult, recordDelivery } from './delivery.js';
 import { md5Hex } from './digest.js';
 import { WeComBotError } from './errors.js';
 import type { BotEvents, ErrorInfo } from './events.js';
@@ -79,7 +80,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     // Keys are scoped per bot so several bots can share one Store; the scope is the same on every
     // replica of a bot (its aibotId, else a digest that reveals nothing usable about the key).
     const scope = o.aibotId ?? md5Hex(`${o.token}\n${o.encodingAESKey}`).slice(0, 16);
-    this.#store = prefixStore(o.store, `bot:${scope}:`);
+    this.#store = observedStore(prefixStore(o.store, `bot:${scope}:`));
     this.#http = new HttpClient({ ...o.http, fetch: tracedFetch(o.http?.fetch), logger: this.#logger });
     this.#targets = new ReplyTargets({
       store: this.#store,
@@ -118,6 +119,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
         tasks: this.#tasks,
         paths: o.paths,
         onClose: (timeoutMs) => this.#onClose(timeoutMs),
+        spanAttributes: (message) => ({ 'wecom.kind': 'bot', 'wecom.msgtype': message.type }),
       }).handler,
     );
   }
@@ -216,21 +218,7 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
   }
 
   async #report(result: DeliveryResult): Promise<void> {
-    if (result.ok) {
-      this.#logger.debug('reply delivered', {
-        channel: result.channel,
-        kind: result.kind,
-        msgId: result.msgId,
-      });
-    } else {
-      this.#logger.warn('reply failed', {
-        channel: result.channel,
-        kind: result.kind,
-        msgId: result.msgId,
-        reason: result.reason,
-        error: result.error,
-      });
-    }
+    recordDelivery(this.#logger, result);
     await notifyListeners(this, this.#logger, result.ok ? 'reply.delivered' : 'reply.failed', [result]);
   }
 

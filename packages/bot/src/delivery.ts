@@ -1,5 +1,5 @@
 /** Outcomes of replies: every reply ends as exactly one `reply.delivered` or `reply.failed`. */
-import type { WeComError } from '@maven/wecom-core';
+import { type Logger, recordReply, type WeComError } from '@maven/wecom-core';
 
 /** Where a reply went: inside the callback's HTTP response, or POSTed to the message's response_url. */
 export type ReplyChannel = 'passive' | 'response_url';
@@ -60,3 +60,19 @@ export interface ReplyFailed extends DeliveryBase {
 
 /** What reply methods resolve with; they never reject for a delivery failure. */
 export type DeliveryResult = ReplyDelivered | ReplyFailed;
+
+/** Logs a reply's outcome (debug when delivered, warn when failed) and records it in the metrics. */
+export function recordDelivery(logger: Logger, result: DeliveryResult): void {
+  recordReply(result.channel, result.kind, result.ok ? undefined : result.reason);
+  if (result.ok) {
+    logger.debug('reply delivered', { channel: result.channel, kind: result.kind, msgId: result.msgId });
+    return;
+  }
+  logger.warn('reply failed', {
+    channel: result.channel,
+    kind: result.kind,
+    msgId: result.msgId,
+    reason: result.reason,
+    error: result.error,
+  });
+}

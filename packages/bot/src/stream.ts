@@ -6,7 +6,7 @@
  * through the message's response_url as markdown.
  */
 
-import { type Logger, type Store, utf8Length, utf8Prefix } from '@maven/wecom-core';
+import { type Logger, type Store, streamActive, utf8Length, utf8Prefix } from '@maven/wecom-core';
 import { base64Encode } from '@maven/wecom-crypto';
 import type { DeliveryResult } from './delivery.js';
 import { md5Hex } from './digest.js';
@@ -96,6 +96,7 @@ export class StreamWriterImpl implements StreamWriter {
     this.#o = options;
     this.id = options.id;
     this.mode = options.passive ? 'passive' : 'active';
+    streamActive(1);
   }
 
   get content(): string {
@@ -186,6 +187,7 @@ export class StreamWriterImpl implements StreamWriter {
       this.#setRaw(text);
     }
     this.#finished = true;
+    streamActive(-1);
     return this.#finishAsync();
   }
 

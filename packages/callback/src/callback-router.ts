@@ -6,6 +6,7 @@
 import {
   checkKeys,
   createDefaultStore,
+  errorType,
   HttpClient,
   type HttpClientOptions,
   healthResponse,
@@ -14,7 +15,9 @@ import {
   InboundPipeline,
   type Logger,
   notifyListeners,
+  observedStore,
   prefixStore,
+  recordReply,
   resolveInboundOptions,
   TaskTracker,
   tracedFetch,
@@ -133,9 +136,10 @@ export class CallbackRouter extends WeComEndpoint<CallbackRouterEvents> {
       timestampWindow: inbound.timestampWindow,
       now: inbound.now,
     });
-    const store =
+    const store = observedStore(
       inbound.store ??
-      createDefaultStore({ logger: this.#logger, ...(options.now ? { now: inbound.now } : {}) });
+        createDefaultStore({ logger: this.#logger, ...(options.now ? { now: inbound.now } : {}) }),
+    );
     const http = resolved.some((a) => a.corpSecret !== undefined)
       ? new HttpClient({
           logger: this.#logger,
@@ -178,7 +182,10 @@ export class CallbackRouter extends WeComEndpoint<CallbackRouterEvents> {
       now: inbound.now,
       session: {
         track: (task, context) => void this.#tracker.run(task, context.waitUntil),
-        delivered: (info) => void notifyListeners(this, this.#logger, 'reply.delivered', [info]),
+        delivered: (info) => {
+          recordReply(info.channel, info.kind, undefined);
+          void notifyListeners(this, this.#logger, 'reply.delivered', [info]);
+        },
         failed: (info) => this.#replyFailed(info),
         abortable: () => {
           const controller = new AbortController();
@@ -215,6 +222,12 @@ export class CallbackRouter extends WeComEndpoint<CallbackRouterEvents> {
           for (const controller of this.#inflight) controller.abort();
           await this.#tracker.drain(1000);
         },
+        spanAttributes: (callback, app) => ({
+          'wecom.kind': 'app',
+          'wecom.msgtype': callback.kind === 'event' ? `event.${callback.event}` : callback.msgType,
+          'wecom.app': app.info.name,
+          'wecom.agent_id': app.info.agentId,
+        }),
       }).handler,
     );
   }
@@ -225,6 +238,7 @@ export class CallbackRouter extends WeComEndpoint<CallbackRouterEvents> {
   }
 
   #replyFailed(info: ReplyFailedInfo): void {
+    recordReply(info.channel, info.kind, errorType(info.error));
     this.#logger.warn('reply not delivered', {
       app: info.app,
       channel: info.channel,

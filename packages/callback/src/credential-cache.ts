@@ -10,7 +10,7 @@
  * - `invalidate(value)` evicts only when the cached value is the one that failed.
  * Store failures never stop retrieval: they are logged and the refresh goes on without the lock.
  */
-import { type Logger, registerSecret, type Store, WeComError } from '@maven/wecom-core';
+import { inRefresh, type Logger, registerSecret, type Store, WeComError } from '@maven/wecom-core';
 import { sleep } from './errcodes.js';
 
 export interface CredentialTiming {
@@ -184,7 +184,7 @@ export class CredentialCache {
 
   async #fetch(): Promise<CredentialRecord> {
     this.#fetches++;
-    const { value, expiresInS } = await this.#o.fetch();
+    const { value, expiresInS } = await inRefresh(this.#o.prefix, () => this.#o.fetch());
     if (typeof value !== 'string' || value.length === 0 || value.length > 2048) {
       throw new WeComError('invalid_response', `WeCom answered without a ${this.#o.label}`, { status: 502 });
     }

@@ -1,6 +1,7 @@
 import { WeComConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store.js';
+import { evicted, watchSize } from './telemetry-meters.js';
 
 export interface DeduperOptions {
   store: Store;
@@ -63,13 +64,15 @@ export class Deduper {
     this.#now = options.now ?? Date.now;
     // A store in this process's memory is never unreachable: a guard in front of it only repeats it.
     this.#localMax = options.localEntries ?? (options.store.inProcess ? 0 : 10_000);
+    watchSize('wecom.dedup.size', this, () => this.#local.size);
   }
 
   #remember(id: string, done: boolean, ms: number): void {
     if (this.#localMax === 0) return;
     this.#local.delete(id);
     this.#local.set(id, { done, until: this.#now() + ms });
-    if (this.#local.size > this.#localMax) this.#local.delete(this.#local.keys().next().value as string);
+    if (this.#local.size > this.#localMax && this.#local.delete(this.#local.keys().next().value as string))
+      evicted('wecom.dedup.evictions');
   }
 
   #localState(id: string): ClaimResult | undefined {

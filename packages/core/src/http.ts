@@ -29,6 +29,7 @@ import {
   toWeComError,
 } from './http-policy.js';
 import { type Logger, silentLogger } from './logger.js';
+import { callRetry, describeCall, inCall } from './telemetry-call.js';
 
 export { checkDownloadUrl, type Downloaded, type DownloadOptions } from './http-download.js';
 export { type BackoffOptions, failedBeforeSend, type RetryPolicy } from './http-policy.js';
@@ -130,7 +131,11 @@ export class HttpClient {
    * `passErrcodes`); otherwise throws `WeComApiError`. Retries by the policy; a network error or
    * timeout after the request may have been sent is retried only for `idempotent` calls.
    */
-  async call<T extends ApiResult = ApiResult>(pathOrUrl: string, options: CallOptions = {}): Promise<T> {
+  call<T extends ApiResult = ApiResult>(pathOrUrl: string, options: CallOptions = {}): Promise<T> {
+    return inCall(() => this.#call<T>(pathOrUrl, options));
+  }
+
+  async #call<T extends ApiResult>(pathOrUrl: string, options: CallOptions): Promise<T> {
     const policy = options.retry ? mergePolicy(this.#retryInput, options.retry) : this.#retry;
     const timeoutMs = positive(options.timeoutMs ?? this.#timeout, 'timeoutMs');
     const url = this.url(pathOrUrl, options.query);
@@ -148,6 +153,7 @@ export class HttpClient {
     const method =
       options.method ?? (options.json !== undefined || options.body !== undefined ? 'POST' : 'GET');
     const idempotent = options.idempotent === true;
+    describeCall(state.path, method);
     const started = Date.now();
     let attemptStarted = started;
     let value: T | undefined;
@@ -202,6 +208,7 @@ export class HttpClient {
               const failure = toWeComError(error, state);
               const wait = retryWait(error, retryCount, policy.backoff, this.#random);
               if (Date.now() - started + wait >= policy.maxTotalMs) throw failure;
+              callRetry(state.path, retryCount, failure.code, wait);
               this.#logger.debug('retrying WeCom call', {
                 path: state.path,
                 attempt: retryCount,

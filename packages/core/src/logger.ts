@@ -1,4 +1,5 @@
 import { redact, WeComConfigError } from './errors.js';
+import { activeTraceIds } from './telemetry.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -13,6 +14,21 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The fields of a record with the active span's `trace_id` and `span_id` added (when one records). */
+function withTrace(fields: LogFields | undefined): LogFields | undefined {
+  const ids = activeTraceIds();
+  return ids ? { ...fields, ...ids } : fields;
+}
+
+/**
+ * pino and loggers like it take `(fields, message)`, not `(message, fields)`: recognised by
+ * pino's `bindings()` and `levels`, so a pino logger is passed as it is.
+ */
+function takesFieldsFirst(logger: object): boolean {
+  const l = logger as { bindings?: unknown; levels?: unknown };
+  return typeof l.bindings === 'function' && typeof l.levels === 'object' && l.levels !== null;
+}
 
 /** Loggers that redact every line themselves (the console logger, the silent one): not wrapped again. */
 const selfRedacting = new WeakSet<Logger>([silentLogger]);
@@ -66,7 +82,7 @@ export function createConsoleLogger(
     (level: LogLevel) =>
     (message: string, fields?: LogFields): void => {
       if (ORDER[level] < min) return;
-      write(level, redact(`${prefix}${level}: ${message}${formatFields(fields)}`));
+      write(level, redact(`${prefix}${level}: ${message}${formatFields(withTrace(fields))}`));
     };
   const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   selfRedacting.add(logger);
@@ -74,7 +90,9 @@ export function createConsoleLogger(
 }
 
 /**
- * Wraps any logger so everything it receives is redacted first (errors reduced to name/code/message).
+ * Wraps any logger so everything it receives is redacted first (errors reduced to name/code/message),
+ * with the active span's `trace_id`/`span_id` added to the fields. A pino logger is passed as it
+ * is: it gets `(fields, message)`, its own argument order.
  * A level the logger reports disabled (`isLevelEnabled(level) === false`, as pino has) is dropped
  * before its fields are formatted; our own console and silent loggers already redact and come back
  * as they are.
@@ -91,11 +109,15 @@ export function redactingLogger(inner: Logger & { isLevelEnabled?: (level: LogLe
       return { fields: '[unserialisable fields]' };
     }
   };
+  const fieldsFirst = takesFieldsFirst(inner);
   const wrap =
     (level: LogLevel) =>
     (message: string, fields?: LogFields): void => {
       if (enabled && !enabled(level)) return;
-      inner[level].call(inner, redact(message), clean(fields));
+      const f = clean(withTrace(fields));
+      if (fieldsFirst)
+        (inner[level] as unknown as (f: LogFields, m: string) => void).call(inner, f ?? {}, redact(message));
+      else inner[level].call(inner, redact(message), f);
     };
   return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }

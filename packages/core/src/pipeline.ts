@@ -28,7 +28,8 @@ import type { ResolvedInboundOptions } from './inbound-options.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store.js';
 import { raceDeadline, type TaskTracker } from './tasks.js';
-import { count, inSpan } from './telemetry.js';
+import { inSpan, type SpanAttributes } from './telemetry.js';
+import { annotateCallback, callbackOutcome, inCallback } from './telemetry-callback.js';
 
 /** The signed query of a callback. */
 export interface SignedQuery {
@@ -111,6 +112,8 @@ export interface InboundPipelineOptions<A, D, M, P, C> {
   /** Paths the webhook answers (see `WebhookSpec.paths`). */
   paths?: readonly string[] | ((pathname: string) => boolean) | undefined;
   onClose(timeoutMs: number): Promise<void>;
+  /** The callback span's attributes (`wecom.kind`, `wecom.msgtype`…); called only when a span records. */
+  spanAttributes?(message: M, app: A): SpanAttributes;
 }
 
 /** What the pipeline decided for one callback: a passive reply, or an acknowledgement. */
@@ -126,6 +129,7 @@ export class InboundPipeline<A, D, M, P, C> {
   readonly #logger: Logger;
   readonly #tasks: TaskTracker;
   readonly #dedup: Deduper;
+  readonly #spanAttributes: InboundPipelineOptions<A, D, M, P, C>['spanAttributes'];
 
   constructor(init: InboundPipelineOptions<A, D, M, P, C>) {
     this.#hooks = init.hooks;
@@ -134,6 +138,7 @@ export class InboundPipeline<A, D, M, P, C> {
     this.#store = init.store;
     this.#logger = init.logger;
     this.#tasks = init.tasks;
+    this.#spanAttributes = init.spanAttributes;
     this.#dedup = new Deduper({
       store: init.store,
       ttlMs: init.options.dedupTtlMs,
@@ -174,15 +179,15 @@ export class InboundPipeline<A, D, M, P, C> {
   async #onPost(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse> {
     const routed = this.#hooks.route?.(request);
     if (routed) return routed;
-    return inSpan('wecom.callback', { 'http.request.method': 'POST' }, async () => {
+    return inCallback({ 'http.request.method': 'POST' }, async () => {
       try {
         return await this.#receive(request, context);
       } catch (error) {
         const code = (error as { code?: unknown }).code;
-        count('wecom.callbacks', {
-          'wecom.outcome': code === 'in_progress' ? 'in_progress' : 'refused',
-          'wecom.refusal': typeof code === 'string' ? code : 'error',
-        });
+        callbackOutcome(
+          code === 'in_progress' ? 'in_progress' : 'refused',
+          typeof code === 'string' ? code : 'error',
+        );
         throw error;
       }
     });
@@ -192,6 +197,7 @@ export class InboundPipeline<A, D, M, P, C> {
     const query = signedQuery(request.query);
     const { app, decrypted } = await inSpan('wecom.open', {}, () => this.#hooks.open(query, request));
     const message = this.#hooks.parse(decrypted, app);
+    annotateCallback(this.#spanAttributes, message, app);
     const key = this.#hooks.dedupKey(message, app);
     // A callback without a dedup key is caught by the mark of its signed request: an identical
     // request (same timestamp, nonce, signature) inside the window is a replay or a re-delivery.
@@ -200,7 +206,7 @@ export class InboundPipeline<A, D, M, P, C> {
         timestamp: query.timestamp,
         nonce: query.nonce,
       });
-      count('wecom.callbacks', { 'wecom.outcome': 'duplicate' });
+      callbackOutcome('duplicate');
       return this.#hooks.acknowledge(app, query);
     }
     const outcome = await this.process(message, app, key, context);
@@ -251,7 +257,7 @@ export class InboundPipeline<A, D, M, P, C> {
         'sender not in allowFrom: acknowledged, not dispatched',
         hooks.describe(message, app),
       );
-      count('wecom.callbacks', { 'wecom.outcome': 'denied' });
+      callbackOutcome('denied');
       await notifyListeners(this.#emitter, this.#logger, 'denied', [hooks.deniedInfo(message, app)]);
       return undefined;
     }
@@ -264,7 +270,7 @@ export class InboundPipeline<A, D, M, P, C> {
     if (recording) await recording;
     if (claim === 'done') {
       this.#logger.info('duplicate callback acknowledged without dispatch', hooks.describe(message, app));
-      count('wecom.callbacks', { 'wecom.outcome': 'duplicate' });
+      callbackOutcome('duplicate');
       await notifyListeners(this.#emitter, this.#logger, 'duplicate', [
         hooks.duplicateInfo(message, app, key),
       ]);
@@ -284,7 +290,7 @@ export class InboundPipeline<A, D, M, P, C> {
   }
 
   #dispatch(message: M, app: A, context: ReceiveContext): Promise<InboundOutcome<P>> {
-    count('wecom.callbacks', { 'wecom.outcome': 'accepted' });
+    callbackOutcome('accepted');
     // The listeners run inside this span's context: their outbound calls join the callback's trace.
     return inSpan('wecom.listeners', {}, () => this.#race(message, app, context));
   }

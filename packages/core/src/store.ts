@@ -5,6 +5,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { WeComConfigError } from './errors.js';
+import { evicted, watchSize } from './telemetry-meters.js';
 
 export interface StoreSetOptions {
   /** Time to live in milliseconds. Required: nothing in the SDK lives forever. */
@@ -138,9 +139,11 @@ export class MemoryStore implements Store {
         const remainingMs = entry.expires - this.#now();
         if (remainingMs <= 0) return;
         this.#evictions++;
+        evicted('wecom.store.evictions');
         onEvict?.({ key, remainingMs });
       },
     });
+    watchSize('wecom.store.size', this, () => this.#cache.size);
   }
 
   /** How many entries the size bound pushed out before their TTL ran out (see `onEvict`). */

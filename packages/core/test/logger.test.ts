@@ -194,3 +194,23 @@ describe('redactingLogger', () => {
     }).not.toThrow();
   });
 });
+
+describe('a pino logger, passed as it is', () => {
+  it('gets (fields, message), its own order: structured JSON lines with the fields, redacted', async () => {
+    const { pino } = await import('pino');
+    const lines: string[] = [];
+    const destination = { write: (line: string) => lines.push(line) };
+    // pino's type fits the Logger interface as it is: no adapter.
+    const logger: Logger = pino({ level: 'info', base: null, timestamp: false }, destination);
+    const log = redactingLogger(logger);
+    registerSecret('pino-secret-VALUE-77');
+    log.debug('dropped', { n: 0 });
+    log.warn('reply failed', { channel: 'response_url', error: new Error('token pino-secret-VALUE-77') });
+    expect(lines).toHaveLength(1);
+    const record = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(record).toMatchObject({ level: 40, msg: 'reply failed', channel: 'response_url' });
+    expect(record.error).toMatchObject({ name: 'Error' });
+    expect(lines[0]).not.toContain('pino-secret-VALUE-77');
+    expect(lines[0]).toContain('[redacted]');
+  });
+});
