@@ -382,7 +382,8 @@ export async function checkConsumer({ root, work, packages, record }) {
 
 /**
  * No Node built-ins in any Web/default entry. Each entry is bundled from the installed tarballs,
- * ESM and CJS, with platform neutral, where no Node built-in resolves. With the Web conditions the
+ * ESM and CJS, with platform neutral, where no Node built-in resolves (with the `browser` condition,
+ * the `browser` field counts too, as in the bundlers that use it). With the Web conditions the
  * whole graph counts (our dist files and every dependency); with no runtime condition only our
  * own dist files do (third-party defaults may guard optional Node imports, e.g. lru-cache's
  * diagnostics_channel), so other packages are external there.
@@ -420,7 +421,9 @@ async function webEntryScan({ root, consumer, packages, record }) {
               write: false,
               format,
               platform: 'neutral',
-              mainFields: ['module', 'main'],
+              // Bundlers that use the `browser` condition (wrangler, Vite, webpack for the web) use
+              // the `browser` field too, e.g. debug's, under file-type's ZIP reader.
+              mainFields: conditions.includes('browser') ? ['browser', 'module', 'main'] : ['module', 'main'],
               conditions,
               plugins: conditions.length === 0 ? [onlyOurs] : [],
               external: Object.keys(p.packed.peerDependencies ?? {}),

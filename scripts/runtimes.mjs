@@ -10,7 +10,7 @@
 // Usage: node scripts/runtimes.mjs [node20|node22|node24|bun|deno|workerd ...] [--verbose]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,13 +60,20 @@ const work = mkdtempSync(join(tmpdir(), 'wecom-runtimes-'));
 // hono and @hono/node-server are dependencies of packages/hono, not of the root.
 const nodePaths = [join(root, 'packages', 'hono', 'node_modules')];
 
+/**
+ * Node built-ins by their bare names too: CommonJS dependencies (debug, under file-type's ZIP reader)
+ * require('tty'). Bun and Deno give npm packages every Node built-in, so their bundles leave them out.
+ */
+const nodeBuiltins = ['node:*', ...builtinModules];
+
 /** One bundle per runtime; `conditions` mirror what that runtime (or its bundler, wrangler) uses. */
 const bundles = {
   node: { entry: 'entry-node.ts', platform: 'node', conditions: [], target: 'node20' },
-  bun: { entry: 'entry-bun.ts', platform: 'neutral', conditions: ['bun', 'node'], external: ['node:*'] },
-  deno: { entry: 'entry-deno.ts', platform: 'neutral', conditions: ['deno', 'node'], external: ['node:*'] },
-  // Like wrangler: workerd, worker, browser. No `node:*` externals: a Node built-in fails the build.
-  worker: { entry: 'entry-worker.ts', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'] },
+  bun: { entry: 'entry-bun.ts', platform: 'neutral', conditions: ['bun', 'node'], external: nodeBuiltins },
+  deno: { entry: 'entry-deno.ts', platform: 'neutral', conditions: ['deno', 'node'], external: nodeBuiltins },
+  // Like wrangler: esbuild's `browser` platform (wrangler's default, so `browser` fields count, as in
+  // debug's), conditions workerd, worker, browser. No externals: a Node built-in fails the build.
+  worker: { entry: 'entry-worker.ts', platform: 'browser', conditions: ['workerd', 'worker', 'browser'] },
   'workerd-driver': { entry: 'entry-workerd.ts', platform: 'node', conditions: [], target: 'node20' },
 };
 
@@ -91,9 +98,9 @@ async function buildBundle(name) {
     external: b.external ?? [],
     nodePaths,
     logLevel: 'silent',
-    // CommonJS dependencies bundled into ESM on Node may call require() for built-ins.
+    // CommonJS dependencies bundled into ESM may call require() for built-ins (Node, Bun, Deno).
     banner:
-      b.platform === 'node'
+      b.platform === 'node' || b.external
         ? {
             js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
           }
@@ -234,7 +241,8 @@ const runtimes = {
     const env = { DENO_DIR: join(work, 'deno-dir'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
     const flags = ['run', '--quiet', '--no-lock'];
     const out = collect(
-      await run(bin.path, [...flags, '--no-config', '--allow-net=127.0.0.1', file], { env }),
+      // --allow-env: debug (under file-type's ZIP reader) lists process.env for DEBUG_* at load.
+      await run(bin.path, [...flags, '--no-config', '--allow-net=127.0.0.1', '--allow-env', file], { env }),
       'deno',
     );
     // Sources import './x.js' for './x.ts' (the published dist has real .mjs files); hence sloppy imports.

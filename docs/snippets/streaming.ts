@@ -19,7 +19,7 @@ bot.on('text', async (message, ctx) => {
     (async () => {
       try {
         for await (const chunk of generate(message.text)) await stream.append(chunk);
-        if (message.text.includes('chart')) stream.addImage(chartPng); // PNG/JPEG, shown with the last frame
+        if (message.text.includes('chart')) await stream.addImage(chartPng); // PNG/JPEG, shown with the last frame
       } finally {
         const result = await stream.finish(); // never rejects: the outcome is in the result
         if (!result.ok) console.warn('stream not delivered:', result.reason);

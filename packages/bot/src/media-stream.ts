@@ -8,7 +8,7 @@ import { checkDownloadUrl, isWeComError, WeComConfigError, WeComRequestError } f
 import { type WeComCrypto, WeComCryptoError } from '@maven/wecom-crypto';
 import { WeComBotError } from './errors.js';
 import { filenameOf, type MediaDownloadOptions, type MediaSource, urlRef } from './media.js';
-import { sniffMime } from './sniff.js';
+import { SNIFF_BYTES, sniffMime } from './sniff.js';
 import type { MediaRef } from './types.js';
 
 /** WeCom hands AI bots files of up to 100 MB (the default cap of a file stream). */
@@ -16,8 +16,6 @@ export const WECOM_FILE_MAX_BYTES = 100 * 1024 * 1024;
 /** PKCS#7 to 32 bytes adds up to 32 bytes to the ciphertext. */
 const PAD_ALLOWANCE = 32;
 const MAX_REDIRECTS = 3;
-/** Decrypted bytes read ahead to sniff the MIME type from (the longest signature is shorter). */
-const SNIFF_BYTES = 512;
 
 export interface MediaStreamOptions {
   /**
@@ -209,7 +207,7 @@ export async function downloadMediaStream(
   );
   const contentType = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
   const mime =
-    sniffMime(first) ??
+    (await sniffMime(first)) ??
     (contentType && contentType !== 'application/octet-stream' ? contentType : 'application/octet-stream');
   const filename = filenameOf(response.headers);
   const length = Number(response.headers.get('content-length') ?? 'NaN');

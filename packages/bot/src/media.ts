@@ -119,7 +119,7 @@ export async function downloadMedia(
   }
   const declared = downloaded.contentType;
   const mime =
-    sniffMime(bytes) ??
+    (await sniffMime(bytes)) ??
     (declared && declared !== 'application/octet-stream' ? declared : 'application/octet-stream');
   const base64 = base64Encode(bytes);
   const filename = filenameOf(downloaded.headers);

@@ -30,8 +30,13 @@ export interface StreamWriter {
   append(text: string): Promise<void>;
   /** Replaces the whole content. */
   replace(text: string): Promise<void>;
-  /** Attaches a PNG or JPEG (≤ 10 MiB, ≤ 10 images) shown with the final frame. */
-  addImage(bytes: Uint8Array): void;
+  /**
+   * Attaches a PNG or JPEG (≤ 10 MiB, ≤ 10 images) shown with the final frame. Throws at once on a
+   * finished stream, a non-Uint8Array, an empty or oversized image or an 11th one; the type is
+   * sniffed from the bytes, so the promise rejects (`invalid_image`) when they are neither PNG nor
+   * JPEG. `finish` waits for the images added before it and leaves a refused one out.
+   */
+  addImage(bytes: Uint8Array): Promise<void>;
   /** Ends the stream (optionally replacing the content). Never rejects: the outcome is in the result. */
   finish(text?: string): Promise<DeliveryResult>;
   /** Resolves when every change so far is on the Store. */
@@ -86,7 +91,13 @@ export class StreamWriterImpl implements StreamWriter {
   #raw = '';
   #rawBytes = 0;
   #images: StreamImage[] = [];
+  /** Images still being sniffed, in the order added; undefined once refused. */
+  #pendingImages: Promise<StreamImage | undefined>[] = [];
   #finished = false;
+  /** Set once `finish` has its images: only then does the stored state say finish. */
+  #sealed = false;
+  /** From `finish` until its images are in and the final state is scheduled. */
+  #sealing: Promise<void> | undefined;
   #handedOver = false;
   #dirty = false;
   #writing: Promise<void> | undefined;
@@ -124,9 +135,9 @@ export class StreamWriterImpl implements StreamWriter {
       msgId: this.#o.msgId,
       chatId: this.#o.chatId,
       content: this.content,
-      finish: this.#finished,
+      finish: this.#sealed,
       truncated: this.truncated,
-      images: this.#finished ? this.#images : [],
+      images: this.#sealed ? this.#images : [],
       startedAt: this.#o.startedAt,
       ...(this.#handedOver ? { handedOver: true } : {}),
     };
@@ -160,24 +171,31 @@ export class StreamWriterImpl implements StreamWriter {
     return this.#schedule();
   }
 
-  addImage(bytes: Uint8Array): void {
+  addImage(bytes: Uint8Array): Promise<void> {
     this.#checkOpen();
     if (!(bytes instanceof Uint8Array))
       throw new WeComBotError('invalid_image', 'addImage takes a Uint8Array');
-    if (this.#images.length >= MAX_STREAM_IMAGES) {
+    if (this.#pendingImages.length >= MAX_STREAM_IMAGES) {
       throw new WeComBotError('invalid_image', `at most ${MAX_STREAM_IMAGES} images per stream`);
     }
     if (bytes.length === 0 || bytes.length > MAX_STREAM_IMAGE_BYTES) {
       throw new WeComBotError('invalid_image', 'a stream image must be 1 byte to 10 MiB');
     }
-    const mime = sniffMime(bytes);
-    if (mime !== 'image/png' && mime !== 'image/jpeg') {
-      throw new WeComBotError(
-        'invalid_image',
-        `stream images must be PNG or JPEG (got ${mime ?? 'unknown'})`,
-      );
-    }
-    this.#images.push({ base64: base64Encode(bytes), md5: md5Hex(bytes) });
+    let slot: Promise<StreamImage | undefined> | undefined;
+    const image = sniffMime(bytes).then((mime): StreamImage => {
+      if (mime !== 'image/png' && mime !== 'image/jpeg') {
+        // A refused image frees its place (before the caller hears of it) for another.
+        this.#pendingImages = this.#pendingImages.filter((p) => p !== slot);
+        throw new WeComBotError(
+          'invalid_image',
+          `stream images must be PNG or JPEG (got ${mime ?? 'unknown'})`,
+        );
+      }
+      return { base64: base64Encode(bytes), md5: md5Hex(bytes) };
+    });
+    slot = image.catch(() => undefined);
+    this.#pendingImages.push(slot);
+    return image.then(() => undefined);
   }
 
   finish(text?: string): Promise<DeliveryResult> {
@@ -188,10 +206,18 @@ export class StreamWriterImpl implements StreamWriter {
     }
     this.#finished = true;
     streamActive(-1);
+    this.#sealing = this.#seal();
     return this.#finishAsync();
   }
 
+  /** Waits for the images still being sniffed; a refused one is left out. */
+  async #seal(): Promise<void> {
+    for (const image of await Promise.all(this.#pendingImages)) if (image) this.#images.push(image);
+    this.#sealed = true;
+  }
+
   async #finishAsync(): Promise<DeliveryResult> {
+    await this.#sealing;
     const base = {
       kind: 'stream' as const,
       msgId: this.#o.msgId,
@@ -224,6 +250,8 @@ export class StreamWriterImpl implements StreamWriter {
   }
 
   flush(): Promise<void> {
+    // A finish still waiting for its images is a change so far: its state is written next.
+    if (this.#sealing && !this.#sealed) return this.#sealing.then(() => this.#schedule());
     return this.#writing ?? Promise.resolve();
   }
 

@@ -255,10 +255,13 @@ export function nodeMd5(bytes: Uint8Array): string {
 }
 
 /** A tiny valid-looking PNG (signature + IHDR) padded to `size` bytes. */
+/** A PNG file-type accepts: signature, a 13-byte IHDR, an IDAT header, then filler bytes. */
 export function fakePng(size = 64): Uint8Array {
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(Math.max(size, 41));
   out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-  for (let i = 16; i < size; i++) out[i] = (i * 7) & 0xff;
+  out.set([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0], 16); // 1×1, 8-bit RGBA
+  out.set([0, 0, 0, 0, 0, 0, 0, 1, 0x49, 0x44, 0x41, 0x54], 29); // CRC (unchecked), IDAT
+  for (let i = 41; i < out.length; i++) out[i] = (i * 7) & 0xff;
   return out;
 }
 

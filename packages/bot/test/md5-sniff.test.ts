@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blockTypeOf, md5Hex, sniffMime } from '../src/index.js';
+import { fakePng } from './helpers.js';
 
 describe('md5', () => {
   it('matches the RFC 1321 test suite', () => {
@@ -38,9 +39,24 @@ describe('md5', () => {
 describe('sniffMime', () => {
   const bytes = (...parts: (string | number[])[]) =>
     new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...Buffer.from(p, 'latin1')] : p)));
+  const le = (n: number, width: 2 | 4) => Array.from({ length: width }, (_, i) => (n >>> (8 * i)) & 0xff);
+  /** A one-entry stored ZIP: a real local file header, as an OOXML file begins. */
+  const zip = (name: string, data: string) =>
+    bytes(
+      'PK',
+      [3, 4, ...le(20, 2), ...le(0, 2), ...le(0, 2), ...le(0, 4), ...le(0, 4)],
+      [...le(data.length, 4), ...le(data.length, 4), ...le(name.length, 2), ...le(0, 2)],
+      name,
+      data,
+    );
+  const ooxml = (part: string, type: string) =>
+    zip(
+      '[Content_Types].xml',
+      `<?xml version="1.0"?><Types><Override PartName="/${part}" ContentType="application/vnd.openxmlformats-officedocument.${type}.main+xml"/></Types>`,
+    );
 
   it.each([
-    [bytes([0x89], 'PNG\r\n\x1a\n', [0, 0]), 'image/png'],
+    [fakePng(), 'image/png'],
     [bytes([0xff, 0xd8, 0xff, 0xe1]), 'image/jpeg'],
     [bytes('GIF89a', [1, 0]), 'image/gif'],
     [bytes('RIFF', [0, 0, 0, 0], 'WEBPVP8 '), 'image/webp'],
@@ -48,35 +64,51 @@ describe('sniffMime', () => {
     [bytes('BM', Array(20).fill(0)), 'image/bmp'],
     [bytes('%PDF-1.4'), 'application/pdf'],
     [
-      bytes('PK', [3, 4], '....word/document.xml'),
+      ooxml('word/document.xml', 'wordprocessingml.document'),
       'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
     ],
     [
-      bytes('PK', [3, 4], '....xl/workbook.xml'),
+      ooxml('xl/workbook.xml', 'spreadsheetml.sheet'),
       'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
     ],
     [
-      bytes('PK', [3, 4], '....ppt/slides'),
+      ooxml('ppt/presentation.xml', 'presentationml.presentation'),
       'application/vnd.openxmlformats-officedocument.presentationml.presentation',
     ],
-    [bytes('PK', [3, 4], '....other'), 'application/zip'],
+    [zip('other.txt', 'x'), 'application/zip'],
     [bytes([0, 0, 0, 0x20], 'ftypisom'), 'video/mp4'],
     [bytes([0, 0, 0, 0x20], 'ftypqt  '), 'video/quicktime'],
     [bytes([0, 0, 0, 0x20], 'ftypheic'), 'image/heic'],
     [bytes('#!AMR\n'), 'audio/amr'],
     [bytes([2], '#!SILK_V3'), 'audio/silk'],
-    [bytes('ID3', [4, 0]), 'audio/mpeg'],
-    [bytes('OggS'), 'audio/ogg'],
+    [bytes('#!SILK_V3', [0x0c, 0]), 'audio/silk'],
+    // An ID3v2 header announcing a tag longer than what follows.
+    [bytes('ID3', [4, 0, 0, 0, 0, 0, 100], 'abc'), 'audio/mpeg'],
+    // An Ogg page holding a Vorbis identification header.
+    [
+      bytes(
+        'OggS',
+        [0, 2],
+        Array(8).fill(0),
+        le(1, 4),
+        le(0, 4),
+        [0, 0, 0, 0, 1, 30, 1],
+        'vorbis',
+        Array(23).fill(0),
+      ),
+      'audio/ogg',
+    ],
     [bytes([0x1f, 0x8b, 8]), 'application/gzip'],
     [bytes([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), 'application/x-cfb'],
-  ])('%#: %s', (input, mime) => {
-    expect(sniffMime(input)).toBe(mime);
+  ])('%#: %s', async (input, mime) => {
+    expect(await sniffMime(input)).toBe(mime);
   });
 
-  it('returns undefined for text and short input', () => {
-    expect(sniffMime(bytes('hello world'))).toBeUndefined();
-    expect(sniffMime(new Uint8Array(0))).toBeUndefined();
-    expect(sniffMime(bytes([0x89, 0x50]))).toBeUndefined();
+  it('returns undefined for text and short input', async () => {
+    expect(await sniffMime(bytes('hello world'))).toBeUndefined();
+    expect(await sniffMime(new Uint8Array(0))).toBeUndefined();
+    expect(await sniffMime(bytes([0x89, 0x50]))).toBeUndefined();
+    expect(await sniffMime(bytes('#!SILK'))).toBeUndefined();
   });
 
   it('maps MIME types to block types', () => {

@@ -111,8 +111,9 @@ describe('passive streaming', () => {
     t.bot.on('text', async (_m, ctx) => {
       const s = ctx.stream({ feedbackId: 'fb-1' });
       await s.append('look: ');
-      s.addImage(png);
-      s.addImage(jpeg);
+      // Not awaited: finish waits for the images being sniffed, so the first response has them.
+      void s.addImage(png);
+      void s.addImage(jpeg);
       await s.finish('look at these');
     });
     const out = await post(t.bot, botText({ content: 'x' }));
@@ -131,9 +132,9 @@ describe('passive streaming', () => {
     const t = setup();
     const codes: string[] = [];
     const done = gate();
-    const attempt = (fn: () => void) => {
+    const attempt = async (fn: () => unknown) => {
       try {
-        fn();
+        await fn();
         codes.push('ok');
       } catch (e) {
         codes.push((e as { code: string }).code);
@@ -141,13 +142,14 @@ describe('passive streaming', () => {
     };
     t.bot.on('text', async (_m, ctx) => {
       const s = ctx.stream();
-      attempt(() => s.addImage(new TextEncoder().encode('GIF89a....')));
-      attempt(() => s.addImage(new Uint8Array(0)));
-      for (let i = 0; i < 10; i++) s.addImage(fakePng());
-      attempt(() => s.addImage(fakePng()));
+      await attempt(() => s.addImage(new TextEncoder().encode('GIF89a....')));
+      await attempt(() => s.addImage(new Uint8Array(0)));
+      // Not awaited: finish waits for images still being sniffed.
+      for (let i = 0; i < 10; i++) void s.addImage(fakePng());
+      await attempt(() => s.addImage(fakePng()));
       await s.finish('done');
-      attempt(() => s.addImage(fakePng()));
-      attempt(() => void s.append('more'));
+      await attempt(() => s.addImage(fakePng()));
+      await attempt(() => s.append('more'));
       done.open();
     });
     const out = await post(t.bot, botText({ content: 'x' }));
@@ -159,7 +161,11 @@ describe('passive streaming', () => {
       'stream_finished',
       'stream_finished',
     ]);
-    expect(out.reply?.stream?.msg_item).toHaveLength(10);
+    // The handler awaited the GIF's sniffing, so the first response went out before finish: the
+    // final frame, served to WeCom's next refresh, carries the ten accepted images.
+    const final = await refresh(t, out.reply!.stream!.id!);
+    expect(final).toMatchObject({ finish: true, content: 'done' });
+    expect(final?.msg_item).toHaveLength(10);
   });
 
   it('stream with a template card: the first frame is stream_with_template_card', async () => {
