@@ -171,14 +171,19 @@ export class CredentialCache {
     } catch (error) {
       this.#o.logger.warn(`${this.#o.label} store operation failed`, { ...this.#o.fields, error });
     }
-    let holder: string | undefined;
-    try {
-      holder = await this.#o.store.get(this.#lockKey);
-    } catch {
-      return true;
+    // Read twice (a poll interval apart) before giving up on the lock: a Store that stalled for
+    // one command (seen on a loaded Redis Cluster: commands timing out while the client is ready)
+    // often answers the next one.
+    for (let reads = 0; reads < 2; reads++) {
+      try {
+        const holder = await this.#o.store.get(this.#lockKey);
+        if (holder !== undefined) return holder === fence;
+        return this.#attempt(take, true);
+      } catch {
+        await sleep(this.#o.pollIntervalMs);
+      }
     }
-    if (holder !== undefined) return holder === fence;
-    return this.#attempt(take, true);
+    return true;
   }
 
   async #refreshLocked(fence: string): Promise<CredentialRecord> {
