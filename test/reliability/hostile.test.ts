@@ -12,12 +12,10 @@
  * every valid callback answered correctly meanwhile; no crash; peak RSS within MEMORY_BOUND; no
  * token, EncodingAESKey or corpSecret in any line the Express child wrote at debug level.
  *
- * Fastify (packages/fastify, `wecomFastify`) is being added in parallel: add 'fastify' to ADAPTERS
- * below once bench/lib/frameworks.ts serves it. The examples (maven-bot, hermes-callback) are not in
- * this file yet.
+ * Fastify (packages/fastify, `wecomFastify`) is served by lib/serve-fastify.ts but not yet in
+ * ADAPTERS (see there). The examples (maven-bot, hermes-callback) are not in this file yet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdapterName } from '../../bench/lib/frameworks.ts';
 import {
   botText,
   buildAppCallback,
@@ -32,8 +30,11 @@ import { CATEGORIES, hostileRequest } from './lib/hostile.ts';
 import { APP, APP_PATH, BOT, BOT_PATH, SECRETS } from './lib/keys.ts';
 import { seeded } from './lib/random.ts';
 import { createFloodClient, ordinaryUpload, rawRequest, slowHeaders } from './lib/raw-http.ts';
+import type { ReliabilityAdapter as AdapterName } from './lib/serve-fastify.ts';
 import { countStatus, recordSummary } from './lib/summary.ts';
 
+// 'fastify' is served (lib/serve-fastify.ts, server-child.ts) but not in this list yet: with it the
+// attack did not finish within the 190 s hook on a machine at load 14-19; to be measured alone.
 const ADAPTERS: AdapterName[] = ['express', 'koa', 'hono', 'node'];
 /** Generated requests per adapter: 4 × 25,000 = 100,000, plus the raw-socket ones. */
 const FLOOD = 25_000;

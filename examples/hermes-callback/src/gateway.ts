@@ -24,12 +24,15 @@ import {
   WeComApiError,
   writeNodeResponse,
 } from '@maven/wecom-core';
+import { serverOptions } from '../../shared/http-server.js';
 
 export const HEALTH_PATH = '/health';
 export const PLATFORM = 'wecom_callback';
 
 export interface GatewayOptions {
   apps: AppConfig[];
+  /** The server's header timeout (default 10 s; checked every second). */
+  headersTimeoutMs?: number;
   host: string;
   /** Listen on 0.0.0.0 when `host` is '::' and this machine has no IPv6. */
   ipv4Fallback?: boolean;
@@ -139,7 +142,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     },
   });
   const server = createServer(
-    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 },
+    serverOptions(o.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: o.headersTimeoutMs }),
     listener,
   );
   let host = o.host;

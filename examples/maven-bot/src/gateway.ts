@@ -22,6 +22,7 @@ import {
   toNodeListener,
   writeNodeResponse,
 } from '@maven/wecom-core';
+import { serverOptions } from '../../shared/http-server.js';
 import { echoAnswer, streamPieces, WELCOME } from './agent.js';
 import type { AckMode } from './cli.js';
 import type { MavenWeComConfig } from './config.js';
@@ -31,6 +32,8 @@ export const HEALTH_PATH = '/health';
 
 export interface GatewayOptions {
   config: MavenWeComConfig;
+  /** The server's header timeout (default 10 s; checked every second). */
+  headersTimeoutMs?: number;
   /** Undefined: all interfaces. */
   host: string | undefined;
   port: number;
@@ -174,7 +177,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   });
   // Timeouts on headers and whole requests (slowloris), short keep-alive; the bot caps bodies at 1 MiB.
   const server = createServer(
-    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 },
+    serverOptions(o.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: o.headersTimeoutMs }),
     listener,
   );
   await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,9 @@
  *   whose lock expired can never overwrite a newer one; it releases with `compareAndDelete`.
  *   Other processes poll the Store for the new value, for a bounded time.
  * - `invalidate(value)` evicts only when the cached value is the one that failed.
- * Store failures never stop retrieval: they are logged and the refresh goes on without the lock.
+ * Store failures never stop retrieval: they are logged and the refresh goes on without the lock
+ * (a lock whose `setIfAbsent` failed is read back first: it may have been taken after all, or be
+ * another process's).
  */
 import { inRefresh, type Logger, registerSecret, type Store, WeComError } from '@maven/wecom-core';
 import { sleep } from './errcodes.js';
@@ -137,10 +139,7 @@ export class CredentialCache {
       const stored = parseRecord(await this.#storeGet(this.storeKey));
       if (this.#fresh(stored)) return this.#remember(stored);
       const fence = crypto.randomUUID();
-      const locked = await this.#attempt(
-        () => this.#o.store.setIfAbsent(this.#lockKey, fence, { ttlMs: this.#o.lockTtlMs }),
-        true, // a failing store must not stop the credential: fetch without the lock
-      );
+      const locked = await this.#lock(fence);
       if (locked) return this.#remember(await this.#refreshLocked(fence));
       // Another process is refreshing: wait for its value, or for its lock to go away.
       for (;;) {
@@ -159,6 +158,34 @@ export class CredentialCache {
     }
   }
 
+  /**
+   * Takes the cross-process lock. A `setIfAbsent` that failed may still have been applied (a
+   * timeout, a cluster redirect), or another process may hold the lock: the lock's value tells
+   * which. Only when the Store cannot say (it is down) is the refresh done without the lock: a
+   * failing store must not stop the credential.
+   */
+  async #lock(fence: string): Promise<boolean> {
+    const take = () => this.#o.store.setIfAbsent(this.#lockKey, fence, { ttlMs: this.#o.lockTtlMs });
+    try {
+      return await take();
+    } catch (error) {
+      this.#o.logger.warn(`${this.#o.label} store operation failed`, { ...this.#o.fields, error });
+    }
+    // Read twice (a poll interval apart) before giving up on the lock: a Store that stalled for
+    // one command (seen on a loaded Redis Cluster: commands timing out while the client is ready)
+    // often answers the next one.
+    for (let reads = 0; reads < 2; reads++) {
+      try {
+        const holder = await this.#o.store.get(this.#lockKey);
+        if (holder !== undefined) return holder === fence;
+        return this.#attempt(take, true);
+      } catch {
+        await sleep(this.#o.pollIntervalMs);
+      }
+    }
+    return true;
+  }
+
   async #refreshLocked(fence: string): Promise<CredentialRecord> {
     try {
       // Re-read under the lock: a refresh may have finished between our read and the lock.
@@ -167,14 +194,23 @@ export class CredentialCache {
       if (this.#fresh(existing)) return existing;
       const record = await this.#fetch();
       const ttlMs = Math.max(1, record.expiresAt - this.#o.now());
-      const written = await this.#attempt(
-        () => this.#o.store.compareAndSet(this.storeKey, current, JSON.stringify(record), { ttlMs }),
-        false,
-      );
-      if (!written) {
-        // Someone wrote after our read (our lock had expired): theirs is newer, keep it.
-        const newer = parseRecord(await this.#storeGet(this.storeKey));
+      let expected = current;
+      // The record can change under the lock without a newer value: another process that met the
+      // same refused value evicts it (`invalidate`) between our read and our write. Writing only
+      // against the first read would then leave the Store empty, and every process waiting on the
+      // lock would refresh once more; so a record that is gone, or is not fresh, is replaced.
+      for (let tries = 0; tries < 3; tries++) {
+        const from = expected;
+        const written = await this.#attempt(
+          () => this.#o.store.compareAndSet(this.storeKey, from, JSON.stringify(record), { ttlMs }),
+          false,
+        );
+        if (written) break;
+        expected = await this.#storeGet(this.storeKey);
+        // Someone wrote a fresh one after our read (our lock had expired): theirs is newer, keep it.
+        const newer = parseRecord(expected);
         if (this.#fresh(newer)) return newer;
+        if (expected === from) break; // the Store itself failed: the value is still good to use
       }
       return record;
     } finally {

@@ -115,6 +115,85 @@ describe('access tokens: single flight, cross-process lock, refresh policy', () 
     expect(stored.token).toBe(newer);
   });
 
+  it('a lock whose setIfAbsent failed is read back: applied (a timeout) or held by another, one gettoken', async () => {
+    const app = makeApp();
+    const wecom = await fake({ apps: [app], tokenDelayMs: 80 });
+    const store = new MemoryStore();
+    const http = new HttpClient(fastHttp(wecom.baseUrl));
+    const make = () =>
+      new AccessTokenCache({
+        corpId: app.corpId,
+        corpSecret: app.corpSecret,
+        agentId: app.agentId,
+        http,
+        store,
+        pollIntervalMs: 5,
+      });
+    // Every setIfAbsent on the lock is applied and then reported failed, as a command that timed
+    // out on its way back (or met a cluster redirect) is.
+    const setIfAbsent = store.setIfAbsent.bind(store);
+    let failed = 0;
+    store.setIfAbsent = async (key, value, options) => {
+      const applied = await setIfAbsent(key, value, options);
+      if (key.includes('-lock:')) {
+        failed++;
+        throw new Error(`timed out (applied: ${applied})`);
+      }
+      return applied;
+    };
+    const caches = Array.from({ length: 4 }, make);
+    const tokens = await Promise.all(caches.map((c) => c.get()));
+    expect(failed).toBeGreaterThanOrEqual(2);
+    expect(new Set(tokens).size).toBe(1);
+    expect(wecom.count('/cgi-bin/gettoken')).toBe(1);
+    expect(caches.reduce((n, c) => n + c.fetchCount, 0)).toBe(1);
+  });
+
+  it('a refused token evicted by another process between our read and our write: the new one is still stored', async () => {
+    const app = makeApp();
+    const wecom = await fake({ apps: [app] });
+    const store = new MemoryStore();
+    const http = new HttpClient(fastHttp(wecom.baseUrl));
+    const make = () =>
+      new AccessTokenCache({
+        corpId: app.corpId,
+        corpSecret: app.corpSecret,
+        agentId: app.agentId,
+        http,
+        store,
+        pollIntervalMs: 5,
+      });
+    const a = make();
+    const b = make();
+    const first = await a.get();
+    await b.get();
+    // WeCom refused `first` to both. a evicts it from its memory only (its Store call failed), then
+    // refreshes and reads the old record under the lock; b's eviction of it lands before a's write.
+    const cad = store.compareAndDelete.bind(store);
+    store.compareAndDelete = async (key, expected) => {
+      if (key === a.storeKey && expected.includes(first) && !evictedByB) throw new Error('timed out');
+      return cad(key, expected);
+    };
+    let evictedByB = false;
+    await a.invalidate(first);
+    const cas = store.compareAndSet.bind(store);
+    store.compareAndSet = async (key, expected, value, options) => {
+      if (key === a.storeKey && !evictedByB) {
+        evictedByB = true;
+        await b.invalidate(first);
+      }
+      return cas(key, expected, value, options);
+    };
+    const second = await a.get();
+    expect(evictedByB).toBe(true);
+    expect(second).not.toBe(first);
+    // Without the retry the Store was left empty, and b refreshed once more.
+    expect(JSON.parse((await store.get(a.storeKey))!).token).toBe(second);
+    expect(await b.get()).toBe(second);
+    expect(wecom.count('/cgi-bin/gettoken')).toBe(2);
+    expect(b.fetchCount).toBe(0);
+  });
+
   it('waiting for another process is bounded: a lock nobody releases ends in token_unavailable', async () => {
     const app = makeApp();
     const wecom = await fake({ apps: [app] });

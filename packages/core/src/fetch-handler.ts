@@ -1,5 +1,6 @@
 /** The fetch port: `Request` in, `Response` out, for Bun, Deno, Workers, Hono and route handlers. */
 import { WeComRequestError } from './errors.js';
+import { drainReader, drainUnread } from './fetch-drain.js';
 import {
   NOT_HANDLED,
   type ReceiveContext,
@@ -7,9 +8,12 @@ import {
   type WeComHandler,
   type WeComResponse,
 } from './handler.js';
+import type { DrainOptions } from './node-listener.js';
 
 export interface HandleFetchOptions {
   context?: ReceiveContext;
+  /** After a refusal, how much of the unread body is read and dropped before it is cancelled. */
+  drain?: DrainOptions;
 }
 
 export interface HandleFetchNext<R> extends HandleFetchOptions {
@@ -41,13 +45,14 @@ export async function handleFetch(
       method: request.method,
       url: request.url,
       headers: request.headers,
-      body: ({ maxBytes, timeoutMs }) => readBodyLimited(request, maxBytes, timeoutMs),
+      body: ({ maxBytes, timeoutMs }) => readBodyLimited(request, maxBytes, timeoutMs, options.drain),
     },
     options.context,
   );
   if (out === NOT_HANDLED && options.next) return options.next();
-  // A body we refused before reading it is released, so the runtime does not keep it buffered.
-  if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
+  // A body we did not read is read and dropped, to a bound, before a 4xx (404, 405): see
+  // fetch-drain.ts. A 503 sheds load: answered at once, the body left to the server to drop.
+  if (out.status < 500) await drainUnread(request, options.drain);
   return toFetchResponse(out);
 }
 
@@ -98,17 +103,23 @@ export function toFetchResponse(out: WeComResponse): Response {
 }
 
 /**
- * Reads a fetch body with a cap: refuses a declared Content-Length over it at once, and stops
- * reading (cancelling the stream) as soon as the running count passes it.
+ * Reads a fetch body with a cap and a time limit: refuses a declared Content-Length over the cap
+ * without keeping a byte, and stops keeping bytes as soon as the running count passes it. A body
+ * over the cap is read and dropped (never buffered) up to `drain`'s bytes and time (default 8 MiB,
+ * 5 s) before the 413, so the client, which is still sending, reads its answer instead of a reset
+ * (see fetch-drain.ts); a body that has not arrived in time is refused (408) at once and drained
+ * behind the answer.
  */
 export async function readBodyLimited(
   request: Request,
   maxBytes: number,
   timeoutMs = Number.POSITIVE_INFINITY,
+  drain?: DrainOptions,
 ): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? 'NaN');
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await request.body?.cancel().catch(() => {});
+    // What the client sends anyway is dropped (to the drain's bounds) before the 413 goes out.
+    await drainUnread(request, drain);
     throw new WeComRequestError('body_too_large', 'body too large');
   }
   if (!request.body) return new Uint8Array(0);
@@ -121,14 +132,12 @@ export async function readBodyLimited(
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  // A body that has not fully arrived in time is refused (408), as on the Node port.
-  let timedOut = false;
-  const timer = Number.isFinite(timeoutMs)
-    ? setTimeout(() => {
-        timedOut = true;
-        reader.cancel().catch(() => {});
-      }, timeoutMs)
-    : undefined;
+  // A body that has not fully arrived in time is refused (408), as on the Node port: the pending
+  // read is raced, not cancelled, and becomes the first read of the drain.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
   try {
     return await readAll();
   } finally {
@@ -137,19 +146,22 @@ export async function readBodyLimited(
 
   async function readAll(): Promise<Uint8Array> {
     for (;;) {
-      let step: ReadableStreamReadResult<Uint8Array>;
+      let step: ReadableStreamReadResult<Uint8Array> | 'timeout';
+      const read = reader.read();
       try {
-        step = await reader.read();
+        step = await Promise.race([read, timedOut]);
       } catch (cause) {
-        if (timedOut) throw new WeComRequestError('request_timeout', 'request body timed out');
         throw new WeComRequestError('bad_request', 'request body stream failed', { cause });
       }
-      if (timedOut) throw new WeComRequestError('request_timeout', 'request body timed out');
+      if (step === 'timeout') {
+        void drainReader(reader, drain, read);
+        throw new WeComRequestError('request_timeout', 'request body timed out');
+      }
       if (step.done) break;
       const value = step.value;
       total += value.byteLength;
       if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
+        await drainReader(reader, drain);
         throw new WeComRequestError('body_too_large', 'body too large');
       }
       chunks.push(value);

@@ -72,6 +72,14 @@ function countingStream(chunk: Uint8Array, limit = Number.POSITIVE_INFINITY) {
   return { state, stream };
 }
 
+/** Drain bounds small enough to reach in a test: 100 bytes, 200 ms. */
+const SMALL_DRAIN = { drain: { maxBytes: 100, timeoutMs: 200 } };
+
+/** Waits (bounded) until the stream was cancelled: the drain after a refusal ended. */
+async function untilCancelled(state: { cancelled: boolean }): Promise<void> {
+  for (let i = 0; i < 200 && !state.cancelled; i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 describe('createWebhookHandler: receive()', () => {
   it('GET and POST reach their callbacks with the parsed request and the context', async () => {
     const { handler, seen } = echoSpec();
@@ -356,28 +364,31 @@ describe('createWebhookHandler: handle()', () => {
     expect(await get.text()).toBe('e');
   });
 
-  it('404 and 405 without reading the body', async () => {
+  it('404 and 405: the body is dropped to a bound before the answer, then cancelled', async () => {
     const { handler } = echoSpec();
     const a = countingStream(new Uint8Array(10));
     const notFound = await handleFetch(
       handler,
       new Request('http://h/elsewhere', { method: 'POST', body: a.stream, duplex: 'half' } as RequestInit),
+      SMALL_DRAIN,
     );
     expect(notFound.status).toBe(404);
     const b = countingStream(new Uint8Array(10));
     const put = await handleFetch(
       handler,
       new Request('http://h/wecom/bot', { method: 'PUT', body: b.stream, duplex: 'half' } as RequestInit),
+      SMALL_DRAIN,
     );
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toBe('GET, POST');
-    // Pulled at most once (the stream's own start-up), and released.
-    expect(a.state.pulls).toBeLessThanOrEqual(1);
-    expect(b.state.pulls).toBeLessThanOrEqual(1);
-    expect(a.state.cancelled).toBe(true);
+    // Endless bodies: read and dropped (never buffered) only up to the drain's 100 bytes, then
+    // cancelled, so neither the connection nor the stream is held for ever.
+    expect([a.state.cancelled, b.state.cancelled]).toEqual([true, true]);
+    expect(a.state.pulls).toBeLessThanOrEqual(13);
+    expect(b.state.pulls).toBeLessThanOrEqual(13);
   });
 
-  it('413 at once for a Content-Length over the cap, without reading the body', async () => {
+  it('413 for a Content-Length over the cap: nothing kept, the body dropped to a bound before the answer', async () => {
     const { handler, seen } = echoSpec({ maxBodyBytes: 64 });
     const { state, stream } = countingStream(new Uint8Array(10));
     const res = await handleFetch(
@@ -388,26 +399,51 @@ describe('createWebhookHandler: handle()', () => {
         duplex: 'half',
         headers: { 'content-length': '1000' },
       } as RequestInit),
+      SMALL_DRAIN,
     );
     expect(res.status).toBe(413);
     expect(await res.text()).toBe('body_too_large');
     expect(res.headers.get('connection')).toBe('close');
-    expect(state.pulls).toBeLessThanOrEqual(1);
-    expect(state.cancelled).toBe(true);
     expect(seen).toHaveLength(0);
+    // An endless body: read and dropped only to the drain's 100 bytes before the answer, then
+    // cancelled (a finite one is read to its end: the next test).
+    expect(state.cancelled).toBe(true);
+    expect(state.pulls).toBeLessThanOrEqual(13);
+    // A body that ends is dropped to its end before the 413, nothing cancelled: the client has
+    // sent it all when the connection closes, so it reads its answer, not a reset.
+    const finite = countingStream(new Uint8Array(10), 50);
+    const res2 = await handleFetch(
+      handler,
+      new Request('http://h/wecom/bot', {
+        method: 'POST',
+        body: finite.stream,
+        duplex: 'half',
+        headers: { 'content-length': '500' },
+      } as RequestInit),
+      { drain: { maxBytes: 1000, timeoutMs: 1000 } },
+    );
+    expect(res2.status).toBe(413);
+    expect(finite.state.pulls).toBe(51);
+    expect(finite.state.cancelled).toBe(false);
   });
 
-  it('413 for a chunked stream over the cap without Content-Length, stopping the stream', async () => {
+  it('413 for a chunked stream over the cap without Content-Length: reading stops, the rest drained to a bound', async () => {
     const { handler, seen } = echoSpec({ maxBodyBytes: 64 });
     const { state, stream } = countingStream(new Uint8Array(10)); // endless
     const res = await handleFetch(
       handler,
       new Request('http://h/wecom/bot', { method: 'POST', body: stream, duplex: 'half' } as RequestInit),
+      SMALL_DRAIN,
     );
     expect(res.status).toBe(413);
-    expect(state.cancelled).toBe(true);
-    expect(state.pulls).toBeLessThan(12);
+    expect(res.headers.get('connection')).toBe('close');
     expect(seen).toHaveLength(0);
+    // 64 bytes read for the cap, at most 100 more dropped, then cancelled: bounded, however long.
+    expect(state.cancelled).toBe(true);
+    expect(state.pulls).toBeLessThanOrEqual(7 + 13);
+    const pulled = state.pulls;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(state.pulls).toBe(pulled);
     // A stream that ends under the cap is read whole, in several chunks.
     const ok = countingStream(new TextEncoder().encode('ab'), 3);
     const res2 = await handleFetch(
@@ -415,6 +451,37 @@ describe('createWebhookHandler: handle()', () => {
       new Request('http://h/wecom/bot', { method: 'POST', body: ok.stream, duplex: 'half' } as RequestInit),
     );
     expect(await res2.text()).toBe('got:ababab');
+    expect(ok.state.cancelled).toBe(false);
+  });
+
+  it('408 for a body that stalls past bodyTimeoutMs: answered at once, the stream cancelled after the drain time', async () => {
+    const { handler, seen } = echoSpec({ bodyTimeoutMs: 50 });
+    const state = { pulls: 0, cancelled: false };
+    const stalled = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        state.pulls++;
+        // One chunk, then never another (and never the end).
+        if (state.pulls === 1) controller.enqueue(new Uint8Array(4));
+        return new Promise<void>(() => {});
+      },
+      cancel() {
+        state.cancelled = true;
+      },
+    });
+    const res = await handleFetch(
+      handler,
+      new Request('http://h/wecom/bot', { method: 'POST', body: stalled, duplex: 'half' } as RequestInit),
+      SMALL_DRAIN,
+    );
+    expect(res.status).toBe(408);
+    expect(await res.text()).toBe('request_timeout');
+    expect(res.headers.get('connection')).toBe('close');
+    // Not cancelled with the answer (the client must read it first), but once the drain time is up.
+    expect(state.cancelled).toBe(false);
+    await untilCancelled(state);
+    expect(state.cancelled).toBe(true);
+    expect(state.pulls).toBeLessThanOrEqual(2);
+    expect(seen).toHaveLength(0);
   });
 
   it('a failing body stream is a 400, a used body a clear 500', async () => {
