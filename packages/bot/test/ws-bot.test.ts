@@ -193,7 +193,7 @@ describe('connection lifecycle through the bot', () => {
     );
     expect(error).toBeInstanceOf(WeComWsError);
     expect(error).toMatchObject({ code: 'subscribe_refused', errcode: 853000 });
-    expect(bot.connection?.subscribes).toBe(0);
+    expect((bot.connection as WsConnection).subscribes).toBe(0);
     expect(sim.ws.subscribes(BOT).map((s) => s.errcode)).toEqual([853000]);
     const text = JSON.stringify({
       m: (error as Error).message,
