@@ -89,7 +89,8 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     });
     // Keys are scoped per bot so several bots can share one Store; the scope is the same on every
     // replica of a bot (its aibotId, else a digest that reveals nothing usable about the key).
-    const scope = o.aibotId ?? md5Hex(`${o.token}\n${o.encodingAESKey}`).slice(0, 16);
+    const scope =
+      o.aibotId ?? o.connection?.connection.botId ?? md5Hex(`${o.token}\n${o.encodingAESKey}`).slice(0, 16);
     this.#store = prefixStore(o.store, `bot:${scope}:`);
     this.#http = new HttpClient({ ...o.http, fetch: tracedFetch(o.http?.fetch), logger: this.#logger });
     this.#targets = new ReplyTargets({
