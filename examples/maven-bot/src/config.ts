@@ -9,8 +9,29 @@ import { showKey } from '../../shared/config-keys.js';
 export const DEFAULT_PORT = 9886;
 export const PROXY_PROTOCOLS = ['http:', 'https:', 'socks5:', 'socks5h:'] as const;
 
+/** A scheduled message (the agent's cron job); `deliver: true` sends it to the chat proactively. */
+export interface ScheduledJob {
+  job: string;
+  chatId: string;
+  chatType: 'single' | 'group' | undefined;
+  text: string;
+  /** First run this long after start. */
+  afterMs: number;
+  /** Then again every this long (undefined: once). */
+  everyMs: number | undefined;
+  deliver: boolean;
+}
+
 export interface MavenWeComConfig {
   enabled: boolean;
+  /** "webhook" (default, as the reference) or "websocket" (the long connection: botId + secret). */
+  connection: 'webhook' | 'websocket';
+  /** Long connection: the BotID and Secret of the bot's API-mode page; wsUrl overrides WeCom's URL. */
+  botId: string | undefined;
+  secret: string | undefined;
+  wsUrl: string | undefined;
+  schedule: ScheduledJob[];
+  /** Webhook mode only ("" in websocket mode). */
   token: string;
   /** Exactly 43 characters. */
   encodingAESKey: string;
@@ -35,7 +56,20 @@ export class ConfigError extends Error {
   }
 }
 
-const KEYS = ['enabled', 'token', 'encodingAESKey', 'receiveId', 'port', 'allowFrom', 'proxy'] as const;
+const KEYS = [
+  'enabled',
+  'connection',
+  'botId',
+  'secret',
+  'wsUrl',
+  'schedule',
+  'token',
+  'encodingAESKey',
+  'receiveId',
+  'port',
+  'allowFrom',
+  'proxy',
+] as const;
 const BASE64_KEY = /^[A-Za-z0-9+/]{43}$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -101,15 +135,26 @@ export function parseMavenConfig(root: unknown): MavenWeComConfig {
 
   if (typeof wecom.enabled !== 'boolean') problems.push('channels.wecom.enabled is required: true or false');
 
+  const connection = wecom.connection ?? 'webhook';
+  if (connection !== 'webhook' && connection !== 'websocket')
+    problems.push('channels.wecom.connection must be "webhook" or "websocket"');
+  const ws = connection === 'websocket';
+  const longConnection = parseLongConnection(wecom, ws, problems);
+  const schedule = parseSchedule(wecom.schedule, problems);
+
   const token = wecom.token;
-  if (typeof token !== 'string' || token.length === 0) {
+  if (ws && token === undefined && wecom.encodingAESKey === undefined) {
+    // The long connection has no webhook: no Token, no EncodingAESKey.
+  } else if (typeof token !== 'string' || token.length === 0) {
     problems.push('channels.wecom.token is required: the Token from the bot’s API-mode settings');
   } else if (token.trim() !== token) {
     problems.push('channels.wecom.token has leading or trailing whitespace (a copy-paste slip?)');
   }
 
   const key = wecom.encodingAESKey;
-  if (typeof key !== 'string' || key.length === 0) {
+  if (ws && token === undefined && key === undefined) {
+    // As above.
+  } else if (typeof key !== 'string' || key.length === 0) {
     problems.push('channels.wecom.encodingAESKey is required: the 43-character EncodingAESKey');
   } else if (key.length !== 43) {
     problems.push(`channels.wecom.encodingAESKey must be exactly 43 characters (got ${key.length})`);
@@ -155,13 +200,68 @@ export function parseMavenConfig(root: unknown): MavenWeComConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     enabled: wecom.enabled as boolean,
-    token: token as string,
-    encodingAESKey: key as string,
+    connection: connection as 'webhook' | 'websocket',
+    ...longConnection,
+    schedule,
+    token: (token as string | undefined) ?? '',
+    encodingAESKey: (key as string | undefined) ?? '',
     receiveId,
     port,
     allowFrom,
     proxy,
   };
+}
+
+function parseLongConnection(wecom: Record<string, unknown>, ws: boolean, problems: string[]) {
+  const out = {
+    botId: undefined as string | undefined,
+    secret: undefined as string | undefined,
+    wsUrl: undefined as string | undefined,
+  };
+  for (const field of ['botId', 'secret', 'wsUrl'] as const) {
+    const value = wecom[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string' || value.trim() !== value)
+      problems.push(`channels.wecom.${field} must be a string without surrounding whitespace`);
+    else out[field] = value;
+  }
+  if (ws && !out.botId) problems.push('channels.wecom.botId is required with "connection": "websocket"');
+  if (ws && !out.secret) problems.push('channels.wecom.secret is required with "connection": "websocket"');
+  if (out.wsUrl !== undefined && !/^wss?:\/\/[^/\s]+/.test(out.wsUrl))
+    problems.push('channels.wecom.wsUrl must be a ws:// or wss:// URL');
+  return out;
+}
+
+function parseSchedule(value: unknown, problems: string[]): ScheduledJob[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    problems.push('channels.wecom.schedule must be an array of jobs');
+    return [];
+  }
+  const jobs: ScheduledJob[] = [];
+  value.forEach((raw: unknown, i) => {
+    const at = `channels.wecom.schedule[${i}]`;
+    const j = isObject(raw) ? raw : {};
+    const ms = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    if (typeof j.chatId !== 'string' || j.chatId === '') problems.push(`${at}.chatId is required`);
+    else if (typeof j.text !== 'string' || j.text === '') problems.push(`${at}.text is required`);
+    else if (j.afterMs !== undefined && !ms(j.afterMs)) problems.push(`${at}.afterMs must be a number ≥ 0`);
+    else if (j.everyMs !== undefined && !(ms(j.everyMs) && (j.everyMs as number) >= 1000))
+      problems.push(`${at}.everyMs must be a number ≥ 1000`);
+    else if (j.chatType !== undefined && j.chatType !== 'single' && j.chatType !== 'group')
+      problems.push(`${at}.chatType must be "single" or "group"`);
+    else
+      jobs.push({
+        job: typeof j.job === 'string' && j.job ? j.job : `job-${i + 1}`,
+        chatId: j.chatId,
+        chatType: j.chatType as ScheduledJob['chatType'],
+        text: j.text,
+        afterMs: (j.afterMs as number | undefined) ?? 0,
+        everyMs: j.everyMs as number | undefined,
+        deliver: j.deliver === true,
+      });
+  });
+  return jobs;
 }
 
 /**

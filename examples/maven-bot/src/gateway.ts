@@ -11,6 +11,7 @@ import {
   type BotCallback,
   type MessageContext,
   type UserMessage,
+  type WebSocketConstructor,
   WeComBot,
   type WeComBotOptions,
 } from '@maven/wecom-bot';
@@ -22,10 +23,11 @@ import {
   toNodeListener,
   writeNodeResponse,
 } from '@maven/wecom-core';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { serverOptions } from '../../shared/http-server.js';
 import { echoAnswer, streamPieces, WELCOME } from './agent.js';
 import type { AckMode } from './cli.js';
-import type { MavenWeComConfig } from './config.js';
+import type { MavenWeComConfig, ScheduledJob } from './config.js';
 
 export const BOT_PATH = '/wecom/bot';
 export const HEALTH_PATH = '/health';
@@ -60,10 +62,16 @@ export interface Gateway {
   /** `http://HOST:PORT/wecom/bot`. */
   readonly url: string;
   /**
-   * What a scheduler calls for proactive delivery (cron jobs with `deliver: true`). WeCom's AI
-   * bot is reactive-only: this logs a WARN and returns false, as the reference promises.
+   * What the scheduler calls for proactive delivery (cron jobs with `deliver: true`). Webhook mode
+   * is reactive-only: a WARN and false, as the reference promises. Websocket mode sends the text as
+   * markdown over the long connection (`bot.send`) and resolves true once WeCom accepted it.
    */
-  deliverProactive(job: { chatId: string; text: string; job?: string }): boolean;
+  deliverProactive(job: {
+    chatId: string;
+    text: string;
+    job?: string;
+    chatType?: 'single' | 'group' | undefined;
+  }): Promise<boolean>;
   /** Stops taking callbacks, drains in-flight replies, then closes the server. */
   close(): Promise<void>;
 }
@@ -83,17 +91,31 @@ export function formatUrl(host: string | undefined, port: number, path: string):
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}${path}`;
 }
 
+/** The runtime's WebSocket (Node 22+), else the `ws` package's (Node 20). */
+const WebSocketImpl = ((globalThis as { WebSocket?: unknown }).WebSocket ??
+  NodeWebSocket) as unknown as WebSocketConstructor;
+
 export function botOptions(o: GatewayOptions): WeComBotOptions {
   const { config } = o;
+  const ws = config.connection === 'websocket';
   return {
-    token: config.token,
-    encodingAESKey: config.encodingAESKey,
+    ...(ws
+      ? {
+          connection: {
+            mode: 'websocket' as const,
+            botId: config.botId!,
+            secret: config.secret!,
+            ...(config.wsUrl ? { url: config.wsUrl } : {}),
+            WebSocket: WebSocketImpl,
+          },
+          ...(config.token ? { token: config.token, encodingAESKey: config.encodingAESKey } : {}),
+        }
+      : { token: config.token, encodingAESKey: config.encodingAESKey, reactiveOnly: true as const }),
     ...(config.receiveId === undefined ? {} : { receiveId: config.receiveId }),
     path: BOT_PATH,
     // The reference reads an empty allowFrom as everyone; the SDK reads [] as nobody.
     ...(config.allowFrom.length === 0 ? {} : { allowFrom: config.allowFrom }),
     ack: o.ack ?? 'empty',
-    reactiveOnly: true,
     logger: o.logger,
     ...(o.store ? { store: o.store } : {}),
     ...(o.fetch ? { http: { fetch: o.fetch } } : {}),
@@ -190,16 +212,54 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const address = server.address() as AddressInfo;
   const url = formatUrl(o.host, address.port, BOT_PATH);
 
+  async function deliverProactive(job: Parameters<Gateway['deliverProactive']>[0]): Promise<boolean> {
+    if (o.config.connection !== 'websocket')
+      return bot.skipProactive({ chatId: job.chatId, ...(job.job ? { job: job.job } : {}) });
+    const outcome = await bot
+      .send(
+        job.chatId,
+        { msgtype: 'markdown', markdown: { content: job.text } },
+        job.chatType ? { chatType: job.chatType } : {},
+      )
+      .catch((error: unknown) => ({ status: 'failed' as const, error }));
+    if (outcome.status === 'sent') log.info('proactive.sent', { job: job.job, chatId: job.chatId });
+    else log.warn('proactive.failed', { job: job.job, chatId: job.chatId, status: outcome.status });
+    return outcome.status === 'sent';
+  }
+
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  function schedule(job: ScheduledJob): void {
+    const run = (delayMs: number) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (job.deliver) void deliverProactive(job);
+        else log.info('scheduled job ran (deliver: false)', { job: job.job });
+        if (job.everyMs !== undefined) run(job.everyMs);
+      }, delayMs);
+      timers.add(timer);
+    };
+    run(job.afterMs);
+  }
+
+  if (o.config.connection === 'websocket') {
+    try {
+      await bot.start();
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
+  for (const job of o.config.schedule) schedule(job);
+
   let closing: Promise<void> | undefined;
   return {
     bot,
     server,
     url,
-    deliverProactive(job) {
-      return bot.skipProactive({ chatId: job.chatId, ...(job.job ? { job: job.job } : {}) });
-    },
+    deliverProactive,
     close() {
       closing ??= (async () => {
+        for (const timer of timers) clearTimeout(timer);
         // New callbacks now get 503 (WeCom retries them elsewhere); in-flight replies finish first.
         await bot.close({ timeoutMs: 10_000 });
         await new Promise<void>((resolve) => {

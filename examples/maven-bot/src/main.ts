@@ -102,6 +102,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
 
   logger.info('WeCom channel ready', {
+    connection:
+      config.connection === 'websocket'
+        ? `websocket (long connection to ${config.wsUrl ?? 'wss://openws.work.weixin.qq.com'})`
+        : 'webhook',
     mode: cli.stream ? 'passive stream' : 'markdown via response_url',
     store: store ? 'redis' : 'memory',
     allowFrom: config.allowFrom.length === 0 ? 'everyone' : config.allowFrom.length,
@@ -112,7 +116,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   });
   logger.info('capabilities', {
     ...gateway.bot.capabilities,
-    note: 'reactive-only: proactive (cron deliver: true) sends are skipped with a WARN',
+    note:
+      config.connection === 'websocket'
+        ? 'long connection: scheduled (deliver: true) messages go out proactively'
+        : 'reactive-only: proactive (cron deliver: true) sends are skipped with a WARN',
   });
   return serveUntilSignal(gateway, logger, fail);
 }

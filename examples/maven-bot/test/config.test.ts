@@ -40,6 +40,11 @@ describe('channels.wecom', () => {
     });
     expect(config).toEqual({
       enabled: true,
+      connection: 'webhook',
+      botId: undefined,
+      secret: undefined,
+      wsUrl: undefined,
+      schedule: [],
       token: 'your-token',
       encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
       receiveId: undefined,
@@ -81,7 +86,7 @@ describe('channels.wecom', () => {
       }),
     );
     expect(found).toEqual([
-      'channels.wecom.allow_from is not a known field; known: enabled, token, encodingAESKey, receiveId, port, allowFrom, proxy',
+      'channels.wecom.allow_from is not a known field; known: enabled, connection, botId, secret, wsUrl, schedule, token, encodingAESKey, receiveId, port, allowFrom, proxy',
       'channels.wecom.enabled is required: true or false',
       'channels.wecom.token has leading or trailing whitespace (a copy-paste slip?)',
       'channels.wecom.encodingAESKey must be exactly 43 characters (got 44)',
@@ -200,6 +205,56 @@ describe('proxy', () => {
   });
 });
 
+describe('websocket mode config', () => {
+  it('needs botId and secret, not token and key, and checks the schedule', () => {
+    const ws = parseMavenConfig({
+      channels: {
+        wecom: {
+          enabled: true,
+          connection: 'websocket',
+          botId: 'bot-1',
+          secret: 'long-connection-secret',
+          schedule: [{ chatId: 'zhangsan', text: 'report', afterMs: 10, deliver: true }],
+        },
+      },
+    });
+    expect(ws).toMatchObject({ connection: 'websocket', botId: 'bot-1', token: '', encodingAESKey: '' });
+    expect(ws.schedule).toEqual([
+      {
+        job: 'job-1',
+        chatId: 'zhangsan',
+        chatType: undefined,
+        text: 'report',
+        afterMs: 10,
+        everyMs: undefined,
+        deliver: true,
+      },
+    ]);
+    let problems: readonly string[] = [];
+    try {
+      parseMavenConfig({
+        channels: {
+          wecom: {
+            enabled: true,
+            connection: 'websocket',
+            secret: 'long-connection-secret',
+            wsUrl: 'http://x',
+            schedule: [{ text: 'x' }],
+          },
+        },
+      });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'channels.wecom.botId is required with "connection": "websocket"',
+      'channels.wecom.wsUrl must be a ws:// or wss:// URL',
+      'channels.wecom.schedule[0].chatId is required',
+    ]);
+    expect(problems.join('\n')).not.toContain('long-connection-secret');
+  });
+});
+
 describe('the gateway, in process', () => {
   const config = parseMavenConfig(wecom({ allowFrom: ['zhangsan'] }));
 
@@ -213,9 +268,9 @@ describe('the gateway, in process', () => {
     const gateway = await startGateway({ config, host: '127.0.0.1', port: 0, stream: false, logger });
     try {
       expect(gateway.bot.capabilities.reactiveOnly).toBe(true);
-      expect(gateway.deliverProactive({ chatId: 'zhangsan', text: 'daily report', job: 'cron-1' })).toBe(
-        false,
-      );
+      expect(
+        await gateway.deliverProactive({ chatId: 'zhangsan', text: 'daily report', job: 'cron-1' }),
+      ).toBe(false);
       const warn = lines.find((line) => line.includes('warn:'));
       expect(warn).toContain('reactive-only');
       expect(warn).toContain('"job":"cron-1"');

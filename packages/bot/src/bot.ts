@@ -25,34 +25,35 @@ import { type DeliveryResult, recordDelivery } from './delivery.js';
 import { md5Hex } from './digest.js';
 import { WeComBotError } from './errors.js';
 import type { BotEvents, ErrorInfo } from './events.js';
+import { LateReplies, type ReplyTargetRef } from './late-replies.js';
 import { downloadMedia, type MediaFile, type MediaSource } from './media.js';
 import { downloadMediaStream, type MediaStream, type MediaStreamOptions } from './media-stream.js';
 import { type ResolvedOptions, resolveOptions, type WeComBotOptions } from './options.js';
 import { ResponseUrlOutbox } from './outbox.js';
-import { checkCard, checkFeedbackId, fitContent } from './payloads.js';
-import { type ReplyTarget, ReplyTargets } from './reply-targets.js';
+import { checkCard, checkFeedbackId } from './payloads.js';
+import { ReplyTargets } from './reply-targets.js';
+import { botServices } from './services.js';
 import type { BotCallback, TemplateCard } from './types.js';
+import { WsBotChannel } from './ws/bot-channel.js';
+import type { WsConnection } from './ws/connection.js';
+import { WeComWsError } from './ws/errors.js';
+import type { WsLeader } from './ws/leader.js';
+import type { ProactiveMessage, ProactiveSendOptions, SendOutcome } from './ws/proactive.js';
+import type { WsUploadedMedia, WsUploadOptions } from './ws/upload.js';
 
 /** What this channel can do, truthfully (hosts read it instead of guessing). */
 export interface BotCapabilities {
-  /** No proactive send: only answers to a user's message (passive or its response_url). */
-  readonly reactiveOnly: true;
+  /** Webhook: no proactive send, only answers to a user's message. Long connection: `bot.send()`. */
+  readonly reactiveOnly: boolean;
   readonly streaming: true;
   readonly templateCards: true;
-  /** No upload path exists in the AI bot callback mode. */
-  readonly fileUpload: false;
+  /** Media upload exists on the long connection only (`bot.uploadMedia()`). */
+  readonly fileUpload: boolean;
+  readonly transport: 'webhook' | 'websocket';
 }
 
-/** Whom `bot.reply()` answers outside a handler: one message (preferred), or a chat's newest unused message. */
-export type ReplyTargetRef = { msgId: string } | { chatId: string };
-
 export class WeComBot extends WeComEndpoint<BotEvents> {
-  readonly capabilities: BotCapabilities = Object.freeze({
-    reactiveOnly: true,
-    streaming: true,
-    templateCards: true,
-    fileUpload: false,
-  });
+  readonly capabilities: BotCapabilities;
   readonly #o: ResolvedOptions;
   readonly #crypto: WeComCrypto;
   readonly #store: Store;
@@ -61,6 +62,8 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
   readonly #tasks = new TaskTracker();
   readonly #targets: ReplyTargets;
   readonly #outbox: ResponseUrlOutbox;
+  readonly #ws: WsBotChannel | undefined;
+  readonly #late: LateReplies;
 
   constructor(options: WeComBotOptions) {
     super();
@@ -68,6 +71,14 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     registerSecret(o.token);
     registerSecret(o.encodingAESKey);
     this.#o = o;
+    const ws = o.connection !== undefined;
+    this.capabilities = Object.freeze({
+      reactiveOnly: !ws,
+      streaming: true,
+      templateCards: true,
+      fileUpload: ws,
+      transport: ws ? 'websocket' : 'webhook',
+    });
     this.#logger = o.inbound.logger;
     this.#crypto = new WeComCrypto({
       token: o.token,
@@ -79,7 +90,8 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
     });
     // Keys are scoped per bot so several bots can share one Store; the scope is the same on every
     // replica of a bot (its aibotId, else a digest that reveals nothing usable about the key).
-    const scope = o.aibotId ?? md5Hex(`${o.token}\n${o.encodingAESKey}`).slice(0, 16);
+    const scope =
+      o.aibotId ?? o.connection?.connection.botId ?? md5Hex(`${o.token}\n${o.encodingAESKey}`).slice(0, 16);
     this.#store = observedStore(prefixStore(o.store, `bot:${scope}:`));
     this.#http = new HttpClient({ ...o.http, fetch: tracedFetch(o.http?.fetch), logger: this.#logger });
     this.#targets = new ReplyTargets({
@@ -109,19 +121,68 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
       emitError: (error, info) => this.#emitError(error, info),
       services: (message, aibotid, receivedAt) => this.#services(message, aibotid, receivedAt),
     });
-    this.serveWith(
-      new InboundPipeline({
-        hooks: steps,
-        emitter: this,
-        options: o.inbound,
+    const pipeline = new InboundPipeline({
+      hooks: steps,
+      emitter: this,
+      options: o.inbound,
+      store: this.#store,
+      logger: this.#logger,
+      tasks: this.#tasks,
+      paths: o.paths,
+      onClose: (timeoutMs) => this.#onClose(timeoutMs),
+      spanAttributes: (message) => ({ 'wecom.kind': 'bot', 'wecom.msgtype': message.type }),
+    });
+    this.serveWith(pipeline.handler);
+    // The long connection: frames enter the same pipeline step after "decryption" (they are plaintext).
+    this.#ws =
+      o.connection &&
+      new WsBotChannel({
+        connection: o.connection,
         store: this.#store,
         logger: this.#logger,
-        tasks: this.#tasks,
-        paths: o.paths,
-        onClose: (timeoutMs) => this.#onClose(timeoutMs),
-        spanAttributes: (message) => ({ 'wecom.kind': 'bot', 'wecom.msgtype': message.type }),
-      }).handler,
-    );
+        parse: (text) => steps.parse(text),
+        dedupKey: (message) => steps.dedupKey(message),
+        process: (message, key, context) => pipeline.process(message, null, key, context),
+        emitError: (error, info) => this.#emitError(error, info),
+        report: (result) => this.#report(result),
+      });
+    this.#late = new LateReplies({
+      outbox: this.#outbox,
+      targets: this.#targets,
+      ws: this.#ws,
+      marker: o.truncationMarker,
+    });
+  }
+
+  // ---- The long connection ------------------------------------------------------------------
+
+  /** The transport in websocket mode (`WsConnection`, or `WsLeader` across replicas). */
+  get connection(): WsConnection | WsLeader | undefined {
+    return this.#ws?.transport;
+  }
+
+  /**
+   * Websocket mode: connects (subscribes; with a leader lease, resolves on standby too) and rejects
+   * with `WeComWsError` `subscribe_refused` for a wrong secret. Webhook mode: nothing to start.
+   */
+  async start(): Promise<void> {
+    await this.#ws?.start();
+  }
+
+  /**
+   * A proactive message (`aibot_send_msg`: markdown, template card in single chats, media by
+   * media_id) to a user (single chat) or a group the user has written in. Queued per conversation
+   * within 30/min and 1000/h. Webhook mode rejects with `WeComWsError` `not_connected`.
+   */
+  send(chatId: string, message: ProactiveMessage, options?: ProactiveSendOptions): Promise<SendOutcome> {
+    if (!this.#ws) return Promise.reject(webhookOnly('send'));
+    return this.#tasks.run(this.#ws.send(chatId, message, options));
+  }
+
+  /** Uploads media over the long connection → a media_id (3 days) for replies and sends. */
+  uploadMedia(options: WsUploadOptions): Promise<WsUploadedMedia> {
+    if (!this.#ws) return Promise.reject(webhookOnly('uploadMedia'));
+    return this.#tasks.run(this.#ws.upload(options));
   }
 
   // ---- Replies outside a handler -----------------------------------------------------------
@@ -136,53 +197,13 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
       throw new WeComBotError('invalid_reply', 'reply takes a markdown string');
     const feedbackId = checkFeedbackId(options.feedbackId);
     // Tracked from the first await, so close() waits for the target lookup too.
-    return this.#tasks.run(this.#reply(target, markdown, feedbackId));
-  }
-
-  async #reply(
-    target: ReplyTargetRef,
-    markdown: string,
-    feedbackId: string | undefined,
-  ): Promise<DeliveryResult> {
-    const found = await this.#resolveTarget(target, 'markdown');
-    if (!found.ok) return found.result;
-    const fit = fitContent(markdown, this.#o.truncationMarker);
-    return this.#outbox.send(
-      this.#outboxTarget(found.target),
-      {
-        msgtype: 'markdown',
-        markdown: { content: fit.text, ...(feedbackId ? { feedback: { id: feedbackId } } : {}) },
-      },
-      { kind: 'markdown', ...(fit.truncated ? { truncated: true } : {}) },
-    );
+    return this.#tasks.run(this.#late.markdown(target, markdown, feedbackId));
   }
 
   /** A template card through a message's response_url (WeCom allows it in single chats only). */
   replyCard(target: ReplyTargetRef, card: TemplateCard): Promise<DeliveryResult> {
     const checked = checkCard(card, 'replyCard');
-    return this.#tasks.run(this.#replyCard(target, checked));
-  }
-
-  async #replyCard(target: ReplyTargetRef, checked: TemplateCard): Promise<DeliveryResult> {
-    const found = await this.#resolveTarget(target, 'template_card');
-    if (!found.ok) return found.result;
-    if (found.target.chattype !== 'single') {
-      const error = new WeComBotError(
-        'reply_unsupported',
-        'WeCom takes template cards via response_url in single chats only',
-      );
-      return this.#outbox.fail(
-        this.#outboxTarget(found.target),
-        { kind: 'template_card' },
-        'unsupported',
-        error,
-      );
-    }
-    return this.#outbox.send(
-      this.#outboxTarget(found.target),
-      { msgtype: 'template_card', template_card: checked },
-      { kind: 'template_card' },
-    );
+    return this.#tasks.run(this.#late.card(target, checked));
   }
 
   /** Downloads, decrypts and sniffs media: a URL, a media item, or a message with media. */
@@ -223,89 +244,24 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
   }
 
   #services(message: BotCallback, aibotid: string, receivedAt: number): ExchangeServices {
-    const o = this.#o;
-    return {
-      outbox: this.#outbox,
+    const deps = {
+      options: this.#o,
+      store: this.#store,
+      logger: this.#logger,
       tasks: this.#tasks,
-      marker: o.truncationMarker,
-      report: (result) => this.#report(result),
-      download: (source) => this.downloadMedia(source),
-      downloadStream: (source, call) => this.downloadMediaStream(source, call),
-      writerOptions: ({ id, passive }) => ({
-        id,
-        passive,
-        aibotid,
-        msgId: message.msgId,
-        chatId: message.chatId,
-        startedAt: receivedAt,
-        windowMs: o.streamWindowMs,
-        store: this.#store,
-        marker: o.truncationMarker,
-        now: o.inbound.now,
-        logger: this.#logger,
-        onError: (error) =>
-          void this.#emitError(error, { phase: 'stream', msgId: message.msgId, type: message.type }),
-      }),
-      rememberStream: async (streamId) => {
-        if (!message.msgId) return;
-        await this.#store
-          .set(`msgstream:${aibotid}:${message.msgId}`, streamId, { ttlMs: o.inbound.dedupTtlMs })
-          .catch((error: unknown) =>
-            this.#logger.warn('could not remember the stream of a message', { error }),
-          );
-      },
+      outbox: this.#outbox,
+      report: (result: DeliveryResult) => this.#report(result),
+      emitError: (error: unknown, info: ErrorInfo) => this.#emitError(error, info),
+      download: (source: MediaSource) => this.downloadMedia(source),
+      downloadStream: (source: MediaSource, call?: MediaStreamOptions) =>
+        this.downloadMediaStream(source, call),
     };
-  }
-
-  async #resolveTarget(
-    ref: ReplyTargetRef,
-    kind: 'markdown' | 'template_card',
-  ): Promise<{ ok: true; target: ReplyTarget } | { ok: false; result: DeliveryResult }> {
-    let target: ReplyTarget | undefined;
-    const where = ref && typeof ref === 'object' ? ref : ({} as Partial<{ msgId: string; chatId: string }>);
-    const msgId = 'msgId' in where ? where.msgId : undefined;
-    const chatId = 'chatId' in where ? where.chatId : undefined;
-    if (typeof msgId !== 'string' && typeof chatId !== 'string') {
-      throw new WeComBotError('invalid_reply', 'reply target must be { msgId } or { chatId }');
-    }
-    try {
-      target =
-        typeof msgId === 'string'
-          ? await this.#targets.byMsgid(msgId)
-          : await this.#targets.byChat(chatId!, (url) => this.#outbox.isUsed(url));
-    } catch (cause) {
-      const error = new WeComBotError(
-        'store_unavailable',
-        'the Store failed while looking up the reply target',
-        {
-          cause,
-        },
-      );
-      const at = typeof msgId === 'string' ? { msgId } : { chatId: chatId! };
-      return { ok: false, result: await this.#outbox.fail(at, { kind }, 'store_error', error) };
-    }
-    if (target) return { ok: true, target };
-    const error = new WeComBotError(
-      'unknown_reply_target',
-      typeof msgId === 'string'
-        ? 'no response_url is remembered for this msgId (unknown, expired, or the message had none)'
-        : 'no unused response_url is remembered for this chat',
-    );
-    await this.#outbox.fail(
-      typeof msgId === 'string' ? { msgId } : { chatId: chatId! },
-      { kind },
-      'no_target',
-      error,
-    );
-    throw error;
-  }
-
-  #outboxTarget(t: ReplyTarget) {
-    return { url: t.url, msgId: t.msgId, chatId: t.chatId };
+    return botServices(deps, message, aibotid, receivedAt, this.#ws?.slotOf(message));
   }
 
   async #onClose(timeoutMs: number): Promise<void> {
     const left = await this.#tasks.drain(timeoutMs);
+    await this.#ws?.close(Math.min(timeoutMs, 5000));
     this.#outbox.close();
     if (left > 0) {
       this.#logger.warn('closing with background work still running; in-flight replies were aborted', {
@@ -330,9 +286,16 @@ export class WeComBot extends WeComEndpoint<BotEvents> {
   }
 }
 
+function webhookOnly(what: string): WeComWsError {
+  return new WeComWsError(
+    'not_connected',
+    `${what} needs the long connection (connection.mode "websocket"); the webhook mode is reactive-only`,
+  );
+}
+
 /** `new WeComBot(options)`. */
 export function createWeComBot(options: WeComBotOptions): WeComBot {
   return new WeComBot(options);
 }
 
-export type { BotContext };
+export type { BotContext, ReplyTargetRef };

@@ -29,6 +29,8 @@ export interface ExchangeServices {
   writerOptions: (base: Pick<StreamWriterOptions, 'id' | 'passive'>) => Omit<StreamWriterOptions, 'handOver'>;
   /** Records msgId → stream id so a re-delivered message gets the same stream. */
   rememberStream: (streamId: string) => Promise<void>;
+  /** The long connection: replies after the passive slot go by the callback's req_id (ws/bot-channel.ts). */
+  late?: ((payload: ResponseUrlPayload, meta: OutboxMeta) => Promise<DeliveryResult>) | undefined;
 }
 
 interface Choice {
@@ -157,9 +159,13 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
           ...delivered,
           ok: false,
           reason: 'unknown_outcome',
-          error: new WeComBotError('passive_reply_failed', 'the passive reply could not be encrypted', {
-            cause,
-          }),
+          error: new WeComBotError(
+            'passive_reply_failed',
+            'the passive reply could not be sent (encryption or the connection failed)',
+            {
+              cause,
+            },
+          ),
         }),
     };
   }
@@ -169,6 +175,7 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
   }
 
   #send(payload: ResponseUrlPayload, meta: OutboxMeta): Promise<DeliveryResult> {
+    if (this.#s.late) return this.#s.late(payload, meta);
     const m = this.message;
     const target = { ...(m.msgId ? { msgId: m.msgId } : {}), chatId: m.chatId };
     if (!m.response_url) {

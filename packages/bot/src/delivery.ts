@@ -1,8 +1,12 @@
 /** Outcomes of replies: every reply ends as exactly one `reply.delivered` or `reply.failed`. */
 import { type Logger, recordReply, type WeComError } from '@maven/wecom-core';
 
-/** Where a reply went: inside the callback's HTTP response, or POSTed to the message's response_url. */
-export type ReplyChannel = 'passive' | 'response_url';
+/**
+ * Where a reply went: inside the callback's answer (the HTTP response, or on the long connection
+ * the first frame under the callback's req_id), POSTed to the message's response_url, or as a later
+ * frame on the long connection (stream snapshots after the first, late replies, proactive sends).
+ */
+export type ReplyChannel = 'passive' | 'response_url' | 'websocket';
 
 export type ReplyKind =
   | 'stream'

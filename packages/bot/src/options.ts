@@ -13,6 +13,12 @@ import {
   type Store,
   WeComConfigError,
 } from '@maven/wecom-core';
+import { base64Encode } from '@maven/wecom-crypto';
+import {
+  type BotConnectionOptions,
+  type ResolvedWsBotConnection,
+  resolveBotConnection,
+} from './ws/bot-options.js';
 
 export interface MediaOptions {
   /** Largest download, checked on Content-Length and while streaming. Default 10 MiB. */
@@ -38,10 +44,15 @@ export type AckMode = 'empty' | 'success';
 
 /** The bot's options; the ones every inbound endpoint has (store, logger, deadlineMs, …) are `InboundOptions`. */
 export interface WeComBotOptions extends InboundOptions {
-  /** Callback Token from the bot's console page. */
-  token: string;
-  /** EncodingAESKey, exactly 43 characters. */
-  encodingAESKey: string;
+  /**
+   * How callbacks arrive: `{ mode: 'webhook' }` (default, WeCom POSTs to the handler) or
+   * `{ mode: 'websocket', botId, secret, url?, WebSocket? }` (the long connection; docs/websocket.md).
+   */
+  connection?: BotConnectionOptions;
+  /** Callback Token from the bot's console page (webhook mode; not needed on the long connection). */
+  token?: string;
+  /** EncodingAESKey, exactly 43 characters (webhook mode; not needed on the long connection). */
+  encodingAESKey?: string;
   /**
    * Expected receiveId in decrypted frames. Default `''`, the AI bot's documented receiveId: a frame
    * whose tail was altered (and re-signed) fails this check. `false` turns the check off (only for
@@ -93,10 +104,13 @@ export interface ResolvedOptions {
   truncationMarker: string | undefined;
   /** The options shared with the router (logger redacted, dedup at least 2 × window, …). */
   inbound: ResolvedInboundOptions;
+  /** Set in websocket mode. */
+  connection: ResolvedWsBotConnection | undefined;
 }
 
 const KEYS = [
   ...INBOUND_OPTION_KEYS,
+  'connection',
   'token',
   'encodingAESKey',
   'receiveId',
@@ -130,6 +144,11 @@ export function resolveOptions(options: WeComBotOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object')
     throw new WeComConfigError('WeComBot: options are required');
   checkKeys('WeComBot', options, KEYS);
+  const connection = resolveBotConnection(options.connection, options.store !== undefined);
+  if (connection && options.token === undefined && options.encodingAESKey === undefined) {
+    // No webhook on the long connection: a throwaway key, so the webhook handler refuses every request.
+    options = { ...options, token: randomKey(16), encodingAESKey: randomKey(43) };
+  }
   if (typeof options.token !== 'string' || options.token.length === 0) {
     throw new WeComConfigError('WeComBot: token must be a non-empty string');
   }
@@ -167,6 +186,8 @@ export function resolveOptions(options: WeComBotOptions): ResolvedOptions {
   if (options.truncationMarker !== undefined && typeof options.truncationMarker !== 'string') {
     throw new WeComConfigError('WeComBot: truncationMarker must be a string');
   }
+  if (connection && options.reactiveOnly !== undefined)
+    throw new WeComConfigError('WeComBot: reactiveOnly does not apply to the long connection (it can send)');
   if (options.reactiveOnly !== undefined && options.reactiveOnly !== true) {
     throw new WeComConfigError(
       'WeComBot: reactiveOnly must be true: the AI bot callback mode cannot send proactively (use another channel for that)',
@@ -197,6 +218,7 @@ export function resolveOptions(options: WeComBotOptions): ResolvedOptions {
   return {
     token: options.token,
     encodingAESKey: options.encodingAESKey,
+    connection,
     receiveId: options.receiveId === false ? undefined : (options.receiveId ?? ''),
     aibotId: options.aibotId,
     paths,
@@ -217,4 +239,11 @@ export function resolveOptions(options: WeComBotOptions): ResolvedOptions {
     truncationMarker: options.truncationMarker,
     inbound,
   };
+}
+
+function randomKey(length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return base64Encode(bytes)
+    .replace(/[^A-Za-z0-9]/g, 'A')
+    .slice(0, length);
 }

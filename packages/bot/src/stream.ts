@@ -81,6 +81,8 @@ export interface StreamWriterOptions {
   /** Sends the final content through the message's response_url. */
   handOver: (content: string, truncated: boolean) => Promise<DeliveryResult>;
   onError: (error: unknown) => void;
+  /** The long connection: every state written is also pushed as a snapshot frame (in order). */
+  push?: ((state: StreamState) => void) | undefined;
 }
 
 export class StreamWriterImpl implements StreamWriter {
@@ -268,6 +270,7 @@ export class StreamWriterImpl implements StreamWriter {
       while (this.#dirty) {
         this.#dirty = false;
         const state = this.snapshot();
+        this.#o.push?.(state);
         try {
           const ttlMs = Math.max(60_000, this.#o.startedAt + this.#o.windowMs + 600_000 - this.#o.now());
           await this.#o.store.set(streamKey(this.#o.aibotid, this.id), JSON.stringify(state), { ttlMs });

@@ -21,6 +21,7 @@ describe('options are validated eagerly', () => {
       streaming: true,
       templateCards: true,
       fileUpload: false,
+      transport: 'webhook',
     });
     expect(Object.isFrozen(bot.capabilities)).toBe(true);
     expect(bot.maxBodyBytes).toBe(64 * 1024);
