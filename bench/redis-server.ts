@@ -5,10 +5,10 @@
  * One node:http server with the same hot path twice (packages/redis/test/hot-paths.ts): on
  * `/memory` with a MemoryStore, on `/redis` with a RedisStore over ioredis (the client wrapped by
  * the counting Proxy of packages/redis/test/counting-client.ts, keys under `prefix`). Replies that
- * go actively are sent to `apiBase` (message/send, the simulated WeCom in the parent) or to the
- * response_url each callback carries (a loopback endpoint in the parent).
+ * go actively are sent to `apiBase` (message/send, the simulated WeCom) or to the response_url each
+ * callback carries (a loopback endpoint), both in bench/reply-sink.ts.
  *
- * IPC: 'cpu' → `{ cpu }` (µs so far); 'redis' → `{ redis: { commands, byLabel, callbacks, failed } }`
+ * IPC: 'cpu' → `{ cpu }` (µs so far); 'idle' → `{ idle: true }` once every reply went out; 'redis' → `{ redis: { commands, byLabel, callbacks, failed } }`
  * (Redis commands sent, text callbacks dispatched on /redis, replies failed per route) once the
  * store has been quiet for a moment; 'stop' → closes both handlers and the client, then exits.
  */
@@ -29,30 +29,45 @@ export interface RedisServerConfig {
 const config = JSON.parse(process.argv[2] ?? '{}') as RedisServerConfig;
 const counter = new CommandCounter(config.prefix);
 const client = newIoRedis(config.redisUrl);
-let callbacks = 0;
+// Texts received and replies answered (delivered or failed), per route: 'idle' waits until every
+// reply has gone out, so one route's background replies are not measured with the next.
+// (The delivered listener costs both routes alike.)
+const texts = { memory: 0, redis: 0 };
+const settled = { memory: 0, redis: 0 };
+const failed = { memory: 0, redis: 0 };
 const memory = hotPathHandler(config.path, {
   store: new MemoryStore(),
   path: '/memory',
   apiBase: config.apiBase,
+  onText: () => {
+    texts.memory++;
+  },
 });
 const redis = hotPathHandler(config.path, {
   store: createRedisStore({ client: countingClient(client, counter), prefix: config.prefix }),
   path: '/redis',
   apiBase: config.apiBase,
   onText: () => {
-    callbacks++;
+    texts.redis++;
   },
 });
 
-// Only failures are listened to (a listener on the delivered event would add its cost to every reply).
-const failed: Record<string, number> = { memory: 0, redis: 0 };
 for (const [name, handler] of [
   ['memory', memory],
   ['redis', redis],
 ] as const) {
-  (handler as unknown as { on(event: string, listener: () => void): void }).on('reply.failed', () => {
-    failed[name]!++;
+  const h = handler as unknown as { on(event: string, listener: () => void): void };
+  h.on('reply.delivered', () => {
+    settled[name]++;
   });
+  h.on('reply.failed', () => {
+    settled[name]++;
+    failed[name]++;
+  });
+}
+async function idle(): Promise<void> {
+  while (settled.memory < texts.memory || settled.redis < texts.redis)
+    await new Promise((resolve) => setTimeout(resolve, 5));
 }
 const served = await serve('node', [memory, redis], { bare: false });
 process.send?.({ ready: true, port: served.port });
@@ -60,13 +75,15 @@ process.on('message', (message) => {
   if (message === 'cpu') {
     const used = process.cpuUsage();
     process.send?.({ cpu: used.user + used.system });
+  } else if (message === 'idle') {
+    void idle().then(() => process.send?.({ idle: true }));
   } else if (message === 'redis') {
     void counter.settle(50).then(() =>
       process.send?.({
         redis: {
           commands: counter.commands,
           byLabel: Object.fromEntries(counter.byLabel),
-          callbacks,
+          callbacks: texts.redis,
           failed,
         },
       }),

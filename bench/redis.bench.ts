@@ -11,13 +11,11 @@
  *   the child.
  *
  * Replies that go actively reach the simulated WeCom of @maven/wecom-testing (message/send) or a
- * loopback response_url endpoint, both in this process. Keys live under a prefix unique to the run
- * and are deleted afterwards. Prints figures; asserts nothing.
+ * loopback response_url endpoint, both in a child process of their own (bench/reply-sink.ts).
+ * Keys live under a prefix unique to the run and are deleted afterwards. Prints figures; asserts nothing.
  *
  * Run alone: node --import tsx bench/redis.bench.ts [--duration 6] [--warmup 1]
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRedisStore } from '../packages/redis/src/index.ts';
 import { newIoRedis } from '../packages/redis/test/clients.ts';
 
@@ -78,30 +76,6 @@ const CONTENT_TYPE: Record<HotPathName, string> = {
   'app-message-send': 'text/xml',
 };
 
-/** A response_url endpoint on loopback that accepts every POST (WeCom's `errcode: 0`). */
-async function responseUrlEndpoint(): Promise<{ url: string; posts: () => number; close(): Promise<void> }> {
-  let posts = 0;
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      posts++;
-      res.setHeader('content-type', 'application/json');
-      res.end('{"errcode":0,"errmsg":"ok"}');
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posts: () => posts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
 async function deleteUnder(client: Redis, prefix: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
@@ -131,7 +105,9 @@ export async function runRedis(options: InboundOptions & { countCallbacks?: numb
       },
     ],
   });
-  const endpoint = await responseUrlEndpoint();
+  // The load runs' replies go to a child process of their own; the count run's to `sim` here.
+  const sink = await startChild('bench/reply-sink.ts', { dist: benchFromDist() });
+  const urls = await sink.request<{ sim: string; responseUrl: string }>('urls', 'urls');
   const rows: RedisRow[] = [];
   try {
     for (const path of HOT_PATHS) {
@@ -147,17 +123,14 @@ export async function runRedis(options: InboundOptions & { countCallbacks?: numb
       sim.clearCalls();
       const prefix = `wecom-bench:${run_id}:load:${path}:`;
       try {
-        rows.push(
-          await measurePath(path, prefix, count, { sim: sim.url, responseUrl: endpoint.url }, options),
-        );
+        rows.push(await measurePath(path, prefix, count, urls, options));
       } finally {
         await deleteUnder(client, prefix);
-        sim.clearCalls();
       }
       console.log(`  measured Redis row: ${HOT_PATH_LABELS[path]}`);
     }
   } finally {
-    await endpoint.close();
+    await sink.stop();
     await sim.close();
     // Nothing of this run may stay behind.
     await deleteUnder(client, `wecom-bench:${run_id}:`);
@@ -208,10 +181,18 @@ async function measurePath(
     const rounds = options.rounds ?? 3;
     const seconds = options.duration / rounds;
     const cpu = () => child.request<number>('cpu', 'cpu');
+    const idle = () => child.request<boolean>('idle', 'idle', 120_000);
+    // A route's figures include the replies its callbacks left in the background: req/s is the
+    // callbacks answered over the run plus the time their replies took to go out, CPU likewise.
     const measure = async (cursor: Cursor) => {
+      await idle();
       const before = await cpu();
+      const started = performance.now();
       const result = await run(child.url, seconds, options.connections, cursor);
-      return figures(result, (await cpu()) - before);
+      await idle();
+      const elapsed = (performance.now() - started) / 1000;
+      const f = figures(result, (await cpu()) - before);
+      return { ...f, rps: result.requests.total / Math.max(elapsed, seconds) };
     };
     const runs: { memory: RouteFigures[]; redis: RouteFigures[] } = { memory: [], redis: [] };
     for (let i = 0; i < rounds; i++) {
@@ -296,7 +277,8 @@ export function printRedis(results: RedisResults, options: InboundOptions): stri
   out.push(
     '    round trips = 0→1 transitions of the commands in flight on the one connection (pipelined commands share one;',
     '    independent background writes share one when they overlap by chance, hence mean ≤ most);',
-    '    replies sent actively go to the simulated WeCom (message/send) or a loopback response_url endpoint in the parent.',
+    '    req/s = callbacks answered / (run + the time their replies took to go out); the next run starts when all went out.',
+    '    replies sent actively go to the simulated WeCom (message/send) or a loopback response_url endpoint (bench/reply-sink.ts, its own process).',
   );
   return out.join('\n');
 }
