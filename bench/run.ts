@@ -52,14 +52,25 @@ if (loadavg()[0]! > cores.length * 0.5) {
   );
 }
 const started = Date.now();
-const inbound = only === undefined || only === 'inbound' ? await runInbound(options) : undefined;
+const sections: string[] = [];
+/** Runs one section and notes how long it took. */
+async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const at = Date.now();
+  const result = await work();
+  sections.push(`${name} ${((Date.now() - at) / 1000).toFixed(0)} s`);
+  return result;
+}
+const inbound =
+  only === undefined || only === 'inbound' ? await timed('(b)+(c)', () => runInbound(options)) : undefined;
 const redis =
   (only === undefined || only === 'inbound' || only === 'redis') && !process.argv.includes('--no-redis')
-    ? await runRedis({ ...options, countCallbacks: quick ? 3 : 5 })
+    ? await timed('(r)', () => runRedis({ ...options, countCallbacks: quick ? 3 : 5 }))
     : undefined;
-const growth = only === undefined || only === 'growth' ? await runGrowth() : undefined;
+const growth = only === undefined || only === 'growth' ? await timed('(d)', () => runGrowth()) : undefined;
 const seconds = (Date.now() - started) / 1000;
-console.log(`\n== results (${seconds.toFixed(0)} s; start: ${startMachine}; end: ${machine()})`);
+console.log(
+  `\n== results (${seconds.toFixed(0)} s: ${sections.join(', ')}; start: ${startMachine}; end: ${machine()})`,
+);
 if (inbound) console.log(`\n${printInbound(inbound, options)}`);
 if (redis) console.log(`\n${printRedis(redis, options)}`);
 if (growth) console.log(`\n${printGrowth(growth)}`);

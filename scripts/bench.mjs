@@ -7,9 +7,10 @@
 // skips the package benches, `--no-cross` the cross-package ones, `--no-edge` the edge-runtime and
 // streamed-media part (the Web provider on Deno, Bun and workerd; a 100 MiB media download).
 // `--only inbound|redis|growth` (and `--quick`) go to bench/run.ts and imply --no-packages and
-// --no-edge: `pnpm bench -- --only inbound --quick` runs the inbound rows alone (bench/run.ts says
-// what --quick shortens). The figures go to bench/results.json too (the streamed media's peak RSS is merged in
-// here); the build is skipped when every package's dist is newer than its sources.
+// --no-edge: `pnpm bench -- --only inbound --quick` runs the inbound rows alone (bench/run.ts
+// says what --quick shortens). The figures go to bench/results.json too (the streamed media's
+// peak RSS is merged in here); the build is skipped when every package's dist is newer than its
+// sources.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
