@@ -58,7 +58,7 @@ export interface InboundResults {
 
 export const CONTENT_TYPE = { bot: 'application/json', app: 'text/xml' } as const;
 
-function figures(result: autocannon.Result, cpuUs: number): RouteFigures {
+export function figures(result: autocannon.Result, cpuUs: number): RouteFigures {
   return {
     rps: result.requests.average,
     cpuUs: cpuUs / Math.max(1, result.requests.total),
@@ -71,7 +71,7 @@ function figures(result: autocannon.Result, cpuUs: number): RouteFigures {
 }
 
 /** The run with the median throughput (its latencies with it); errors summed over all runs. */
-function median(runs: RouteFigures[]): RouteFigures {
+export function median(runs: RouteFigures[]): RouteFigures {
   const sorted = [...runs].sort((a, b) => a.rps - b.rps);
   const mid = sorted[Math.floor(sorted.length / 2)]!;
   return {
