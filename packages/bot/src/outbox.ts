@@ -174,16 +174,18 @@ export class ResponseUrlOutbox {
     } catch (caught) {
       const error = caught as WeComError;
       const settle = this.#classify(error);
-      await (settle.used ? store.set(key, 'used', { ttlMs }) : store.compareAndDelete(key, claim)).catch(
-        (e: unknown) => logger.warn('could not record response_url state', { error: e }),
-      );
+      // A URL WeCom may have consumed keeps its claim (it marks the URL used for its whole life);
+      // one that surely was not is released for a later try.
+      if (!settle.used) {
+        await store
+          .compareAndDelete(key, claim)
+          .catch((e: unknown) => logger.warn('could not release the response_url claim', { error: e }));
+      }
       return this.fail(target, meta, this.#closed ? 'closed' : settle.reason, error);
     } finally {
       this.#inflight.delete(controller);
     }
-    await store
-      .set(key, 'used', { ttlMs })
-      .catch((e: unknown) => logger.warn('could not mark response_url used', { error: e }));
+    // Sent: the claim, written with the URL's whole life as its TTL, now marks it used.
     const result: DeliveryResult = { ok: true, channel: 'response_url', ...this.#base(target, meta) };
     await this.#o.report(result);
     return result;

@@ -76,6 +76,7 @@ function timed<T>(operation: string, started: number, promise: Promise<T>): Prom
  */
 export function observedStore(store: Store): Store {
   const out: Store = {
+    ...(store.inProcess ? { inProcess: true } : {}),
     get: (key) => (activeMeter() ? timed('get', performance.now(), store.get(key)) : store.get(key)),
     set: (key, value, o) =>
       activeMeter() ? timed('set', performance.now(), store.set(key, value, o)) : store.set(key, value, o),
@@ -94,6 +95,11 @@ export function observedStore(store: Store): Store {
         ? timed('compareAndDelete', performance.now(), store.compareAndDelete(key, expected))
         : store.compareAndDelete(key, expected),
   };
+  const append = store.appendLine?.bind(store);
+  if (append) {
+    out.appendLine = (key, line, o) =>
+      activeMeter() ? timed('appendLine', performance.now(), append(key, line, o)) : append(key, line, o);
+  }
   if (store.close) out.close = () => store.close?.() ?? Promise.resolve();
   return out;
 }
