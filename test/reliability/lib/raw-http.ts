@@ -182,3 +182,91 @@ export function ordinaryUpload(
     pump();
   });
 }
+
+export interface TrickleOutcome {
+  /** The status line's code the client read, or 0 when none arrived. */
+  status: number;
+  /** 'server': the server closed the connection (after its answer or without one); 'client': we closed after a 200 (keep-alive); 'hang': still open at `timeoutMs`, destroyed by us. */
+  closedBy: 'server' | 'client' | 'hang';
+  /** Body bytes written before the end. */
+  bytesSent: number;
+}
+
+export interface Trickle {
+  /** Sockets connected with their head written, so far. */
+  readonly connected: number;
+  /** Connections that have ended, so far. */
+  readonly ended: number;
+  /** Resolves once every connection has ended, with their outcomes in request order. */
+  readonly done: Promise<TrickleOutcome[]>;
+}
+
+/**
+ * Slow bodies on raw sockets: each request's head (request line and headers, with a true
+ * Content-Length) at once, then its body one byte per `everyMs` (one shared timer for all). A
+ * connection stops writing once it reads a status line; it ends when the server closes it, or,
+ * after a 200 on a keep-alive connection, when we close it; one still open at `timeoutMs` is a hang.
+ */
+export function trickleBodies(
+  port: number,
+  requests: readonly { head: string; body: string }[],
+  everyMs: number,
+  timeoutMs: number,
+): Trickle {
+  let connected = 0;
+  let ended = 0;
+  const live = new Set<() => void>();
+  const tick = setInterval(() => {
+    for (const write of live) write();
+  }, everyMs);
+  const one = (head: string, body: Buffer) =>
+    new Promise<TrickleOutcome>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let received = '';
+      let status = 0;
+      let sent = 0;
+      let settled = false;
+      const write = () => {
+        if (sent < body.length && !socket.destroyed) socket.write(body.subarray(sent, ++sent));
+      };
+      const finish = (closedBy: TrickleOutcome['closedBy']) => {
+        if (settled) return;
+        settled = true;
+        ended++;
+        live.delete(write);
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ status, closedBy, bytesSent: sent });
+      };
+      const timer = setTimeout(() => finish('hang'), timeoutMs);
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => {
+        if (status !== 0) return;
+        received += chunk;
+        const match = /^HTTP\/1\.[01] (\d{3})/.exec(received);
+        if (!match) return;
+        status = Number(match[1]);
+        live.delete(write);
+        if (status === 200) finish('client');
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => finish('server'));
+      socket.on('connect', () => {
+        socket.write(`${head}\r\n\r\n`);
+        connected++;
+        live.add(write);
+      });
+    });
+  const done = Promise.all(requests.map((r) => one(r.head, Buffer.from(r.body)))).finally(() =>
+    clearInterval(tick),
+  );
+  return {
+    get connected() {
+      return connected;
+    },
+    get ended() {
+      return ended;
+    },
+    done,
+  };
+}
