@@ -31,10 +31,21 @@ export type SpanAttributes = Record<string, string | number | boolean | undefine
 /** Name of the tracer and meter (the instrumentation scope). */
 export const TELEMETRY_SCOPE = '@maven/wecom';
 
+/**
+ * The API keeps whatever is registered (providers, propagators, the context manager, diag) in one
+ * object on `globalThis` under this key, created by the first registration. While it is absent,
+ * nothing can record: one property read instead of asking each API (this runs many times per callback).
+ */
+const REGISTRY = Symbol.for('opentelemetry.js.api.1');
+
+function nothingRegistered(): boolean {
+  return (globalThis as Record<symbol, unknown>)[REGISTRY] === undefined;
+}
+
 /** The API when a tracer provider is registered (not the no-op one); else undefined. */
 export function tracingApi(): typeof Api | undefined {
   const a = api;
-  if (!a) return undefined;
+  if (!a || nothingRegistered()) return undefined;
   const provider = a.trace.getTracerProvider() as Api.ProxyTracerProvider;
   return provider.getDelegate?.() === noopTracerProvider ? undefined : a;
 }
@@ -52,7 +63,7 @@ export function onMeter(hook: (meter: Api.Meter) => void): void {
 /** The meter when a meter provider is registered (instruments are cached per provider); else undefined. */
 export function activeMeter(): Api.Meter | undefined {
   const a = api;
-  if (!a) return undefined;
+  if (!a || nothingRegistered()) return undefined;
   const provider = a.metrics.getMeterProvider();
   if (provider !== meterProvider) {
     meterProvider = provider;
