@@ -1,0 +1,71 @@
+/**
+ * Two commits' inbound paths in one process, interleaved (robust to load from other processes):
+ * a bot (or a router with APPS apps) from each checkout, fed the same signed 1 KB callbacks through
+ * receive() in alternating rounds; CPU time per callback, median of the rounds.
+ *
+ * ROOTS=/path/to/this,/path/to/other node --import ./bench/lib/use-dist.mjs --import tsx \
+ *   bench/pipeline-ab.mjs bot|app [rounds] [perRound]   (both checkouts built)
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const kind = process.argv[2] ?? 'bot';
+const rounds = Number(process.argv[3] ?? 12),
+  per = Number(process.argv[4] ?? 2000);
+const roots = (process.env.ROOTS ?? '.,../before').split(',').map((r) => pathToFileURL(resolve(r)).href);
+const apps = Number(process.env.APPS ?? 10);
+const subjects = [];
+for (const root of roots) {
+  const { WeComBot } = await import(`${root}/packages/bot/dist/index.mjs`);
+  const { CallbackRouter } = await import(`${root}/packages/callback/dist/index.mjs`);
+  const core = await import(`${root}/packages/core/dist/index.mjs`);
+  const fx = await import(`${root}/bench/lib/fixtures.ts`);
+  let handler;
+  if (kind === 'bot') {
+    handler = new WeComBot({
+      ...fx.BOT_KEYS,
+      receiveId: '',
+      path: '/wecom/bot',
+      timestampWindow: false,
+      logger: core.silentLogger,
+    });
+    handler.on('text', (m, ctx) => ctx.reply(`echo ${m.msgId}`));
+  } else {
+    handler = new CallbackRouter({
+      apps: fx.benchApps(apps).map(({ corpSecret, ...a }) => a),
+      path: '/wecom/callback',
+      timestampWindow: false,
+      logger: core.silentLogger,
+    });
+    handler.on('text', (m, ctx) => ctx.reply(`echo ${m.msgId}`));
+  }
+  const total = per * (rounds + 1);
+  const pool =
+    kind === 'bot'
+      ? fx.botCallbackPool(total, '/wecom/bot')
+      : fx.appCallbackPool(total, '/wecom/callback', fx.benchApps(apps).at(-1));
+  subjects.push({ root, handler, pool, i: 0, times: [] });
+}
+async function round(s, count) {
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < count; k++) {
+    const r = s.pool[s.i++];
+    const res = await s.handler.receive({ method: 'POST', url: r.path, headers: {}, body: r.body });
+    if (res.status !== 200) throw new Error(`status ${res.status} ${res.body}`);
+  }
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / count;
+}
+for (const s of subjects) await round(s, per);
+for (let r = 0; r < rounds; r++)
+  for (const s of r % 2 ? [...subjects].reverse() : subjects) s.times.push(await round(s, per));
+const med = (a) => {
+  const b = [...a].sort((x, y) => x - y);
+  return b[Math.floor(b.length / 2)];
+};
+for (const s of subjects)
+  console.log(
+    `${kind} ${s.root}: median ${med(s.times).toFixed(1)} µs, min ${Math.min(...s.times).toFixed(1)}`,
+  );
+console.log(`ratio first/second (median): ${(med(subjects[0].times) / med(subjects[1].times)).toFixed(3)}`);
+process.exit(0);
