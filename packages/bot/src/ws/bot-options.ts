@@ -4,7 +4,7 @@
  * receives them as frames (no public URL); through `WsLeader` when the Store is shared.
  */
 import { checkKeys, checkObject, optionalNumber, WeComConfigError } from '@maven/wecom-core';
-import type { WsConnectionOptions } from './connection-options.js';
+import { CONNECTION_KEYS, type WsConnectionOptions } from './connection-options.js';
 
 /** The connection settings of the long connection (the same as `WsConnection`'s, logger aside). */
 export type BotWsConnectionOptions = Omit<WsConnectionOptions, 'logger'> & {
@@ -26,27 +26,8 @@ export interface ResolvedWsBotConnection {
   sendMaxWaitMs: number;
 }
 
-const WS_KEYS = [
-  'mode',
-  'botId',
-  'secret',
-  'url',
-  'WebSocket',
-  'now',
-  'heartbeatIntervalMs',
-  'deadAfterMs',
-  'ackTimeoutMs',
-  'connectTimeoutMs',
-  'reconnect',
-  'rateLimitedDelayMs',
-  'maxSubscribeFailures',
-  'maxQueuedPerReqId',
-  'scene',
-  'plugVersion',
-  'random',
-  'leader',
-  'sendMaxWaitMs',
-];
+/** `connection` takes the transport's options (the bot gives it its logger), and the bot's own. */
+const WS_KEYS = ['mode', ...CONNECTION_KEYS.filter((key) => key !== 'logger'), 'leader', 'sendMaxWaitMs'];
 
 /** undefined: webhook mode. The connection options themselves are checked by `WsConnection`. */
 export function resolveBotConnection(

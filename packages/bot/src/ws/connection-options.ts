@@ -81,7 +81,8 @@ export interface ResolvedWsOptions {
   random: () => number;
 }
 
-const KEYS = [
+/** The option names of `WsConnection`. */
+export const CONNECTION_KEYS = [
   'botId',
   'secret',
   'url',
@@ -104,7 +105,7 @@ const KEYS = [
 const W = 'WsConnection';
 
 export function resolveWsOptions(options: WsConnectionOptions): ResolvedWsOptions {
-  checkKeys(W, options, KEYS);
+  checkKeys(W, options, CONNECTION_KEYS);
   const botId = requireString(W, 'botId', options.botId);
   const secret = requireString(W, 'secret', options.secret);
   registerSecret(secret);
