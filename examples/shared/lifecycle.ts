@@ -20,13 +20,16 @@ export async function serveUntilSignal(
   log: InfoLog,
   fail: (message: string) => void,
 ): Promise<number> {
-  process.stdout.write(`listening on ${gateway.url}\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // The handlers go in before the ready line: whoever reads that line may signal at once, and a
+  // signal that arrives before a listener exists takes the default action (the process dies).
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  log.info('shutting down', { signal });
-  process.once(signal, () => {
+  process.stdout.write(`listening on ${gateway.url}\n`);
+  const received = await signal;
+  log.info('shutting down', { signal: received });
+  process.once(received, () => {
     fail('second signal: exiting without draining');
     process.exit(1);
   });
