@@ -370,14 +370,18 @@ export async function checkConsumer({ root, work, packages, record }) {
     ],
     ['bundler', { module: 'preserve', moduleResolution: 'bundler', skipLibCheck: true }, ['usage.ts']],
   ];
-  for (const [i, [label, options, files]] of configs.entries()) {
+  // The type-checks (child processes) and the Web entry scan (esbuild's service) run side by side;
+  // the type-check lines are printed in their order once both are done.
+  const checks = configs.map(([label, options, files], i) => {
     const config = { compilerOptions: { ...common, ...options }, files: files.map((f) => `src/${f}`) };
     writeFileSync(join(consumer, `tsconfig.${i}.json`), JSON.stringify(config, null, 2));
-    const tsc = await run(bin('tsc'), ['-p', `tsconfig.${i}.json`], { cwd: consumer });
+    return run(bin('tsc'), ['-p', `tsconfig.${i}.json`], { cwd: consumer }).then((tsc) => ({ label, tsc }));
+  });
+  const scanned = webEntryScan({ root, consumer, packages, record });
+  for (const { label, tsc } of await Promise.all(checks)) {
     record(`consumer: type-check with moduleResolution ${label}`, tsc.ok, tsc.output);
   }
-
-  await webEntryScan({ root, consumer, packages, record });
+  await scanned;
 }
 
 /**
