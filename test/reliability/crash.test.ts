@@ -1,23 +1,33 @@
 /**
- * kill -9 of a replica with a callback in flight, on a shared Redis: WeCom re-delivers what it got
+ * kill -9 of a replica with callbacks in flight, on a shared Redis: WeCom re-delivers what it got
  * no answer to about 5 s after sending it. Dedup's claim (deadline + 500 ms = 4.5 s) has lapsed by
- * then, so the other replica handles the message and it is answered once; a message the dead
- * replica had already answered is a duplicate there (no second reply).
+ * then, so the other replica handles each of those messages and it is answered once; a message
+ * the dead replica had already answered is a duplicate there (no second reply). Counted from
+ * WeCom's side (the simulator): passive replies received plus posts to each message's
+ * response_url, per msgid.
  */
 import { randomBytes } from 'node:crypto';
-import { type BotDriver, botText, startWeComSimulator, type WeComSimulator } from '@maven/wecom-testing';
+import {
+  type BotDriver,
+  type BotSendResult,
+  botText,
+  startWeComSimulator,
+  type WeComSimulator,
+} from '@maven/wecom-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomEncodingAESKey, type TempDir, tempDir } from '../../examples/test-support/fixtures.js';
 import {
   fleetCount,
   MAVEN_BOT,
+  peakRss,
   type Replica,
   runTag,
   sharedRedis,
   startFleet,
   stopFleet,
   waitForLog,
-} from './lib/fleet.js';
+} from '../replicas/lib/fleet.js';
+import { countStatus, recordSummary } from './lib/summary.ts';
 
 const redis = await sharedRedis();
 const TAG = runTag();
@@ -25,6 +35,9 @@ const TOKEN = `crashBot${TAG}`;
 const KEY = randomEncodingAESKey();
 /** How long after its first delivery WeCom re-delivers a callback it got no answer to. */
 const WECOM_REDELIVERY_MS = 5000;
+/** Answered by A before the kill, and in flight on A when it dies. */
+const ANSWERED = 5;
+const IN_FLIGHT = 10;
 
 let sim: WeComSimulator;
 let dir: TempDir;
@@ -33,6 +46,8 @@ let fleet: Replica[] = [];
 
 const msgid = (label: string) => `crash-${TAG}-${label}-${randomBytes(4).toString('hex')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const message = (label: string, i: number) =>
+  botText({ content: `${label} ${i}`, msgid: msgid(`${label}-${i}`), responseUrl: sim.createResponseUrl() });
 
 beforeAll(async () => {
   if (!redis) return;
@@ -65,34 +80,65 @@ afterAll(async () => {
   dir?.remove();
 });
 
-describe.skipIf(!redis)('kill -9 of a replica with a callback in flight (shared Redis)', () => {
-  it("WeCom's re-delivery is answered by the other replica exactly once; an answered one is not answered again", async () => {
+describe.skipIf(!redis)('kill -9 of a replica with callbacks in flight (shared Redis)', () => {
+  it("WeCom's re-deliveries are answered by the other replica exactly once; answered ones are not answered again", async () => {
     const [a, b] = fleet as [Replica, Replica];
+    const statuses: Record<string, number> = {};
+    const results = new Map<string, BotSendResult[]>();
+    const send = async (url: string, m: ReturnType<typeof message>) => {
+      const result = await bot.send(url, m, { redeliver: false });
+      countStatus(statuses, result.status);
+      results.set(m.msgid, [...(results.get(m.msgid) ?? []), result]);
+      return result;
+    };
+
     // Answered by A before the crash.
-    const answered = botText({ content: 'answered before', msgid: msgid('answered') });
-    const first = await bot.send(a.url, answered, { redeliver: false });
-    expect(first.status).toBe(200);
-    await waitForLog(a, 'reply.delivered', { msgid: answered.msgid });
+    const answered = Array.from({ length: ANSWERED }, (_, i) => message('answered', i));
+    const first = await Promise.all(answered.map((m) => send(a.url, m)));
+    expect(first.map((r) => r.status)).toEqual(Array(ANSWERED).fill(200));
+    await Promise.all(answered.map((m) => waitForLog(a, 'reply.delivered', { msgid: m.msgid })));
 
     // In flight on A when it dies.
-    const inFlight = botText({ content: 'in flight', msgid: msgid('in-flight') });
+    const inFlight = Array.from({ length: IN_FLIGHT }, (_, i) => message('in-flight', i));
     const sentAt = Date.now();
-    const lost = bot.send(a.url, inFlight, { redeliver: false });
-    await waitForLog(a, 'inbound', { msgid: inFlight.msgid });
+    const lost = Promise.all(inFlight.map((m) => send(a.url, m)));
+    await Promise.all(inFlight.map((m) => waitForLog(a, 'inbound', { msgid: m.msgid })));
+    const rssA = peakRss(a);
     await a.stop('SIGKILL');
-    expect((await lost).status).not.toBe(200); // WeCom got no answer
+    // WeCom got no answer to any of them.
+    for (const r of await lost) expect(r.status).not.toBe(200);
 
     await sleep(sentAt + WECOM_REDELIVERY_MS - Date.now());
-    const redelivered = await bot.send(b.url, inFlight, { redeliver: false });
-    expect(redelivered.status).toBe(200);
-    await waitForLog(b, 'reply.delivered', { msgid: inFlight.msgid });
-    expect(fleetCount([b], 'inbound', { msgid: inFlight.msgid })).toBe(1);
-    const passive = redelivered.reply ? 1 : 0;
-    expect(passive + sim.responses(redelivered.responseUrl!).length).toBe(1);
+    const redelivered = await Promise.all(inFlight.map((m) => send(b.url, m)));
+    expect(redelivered.map((r) => r.status)).toEqual(Array(IN_FLIGHT).fill(200));
+    await Promise.all(inFlight.map((m) => waitForLog(b, 'reply.delivered', { msgid: m.msgid })));
+    for (const m of inFlight) expect(fleetCount([b], 'inbound', { msgid: m.msgid })).toBe(1);
 
-    const again = await bot.send(b.url, answered, { redeliver: false });
-    expect(again.status).toBe(200);
-    expect(again.reply).toBeNull();
-    expect(fleetCount([b], 'inbound', { msgid: answered.msgid })).toBe(0);
-  }, 30_000);
+    // WeCom re-delivers the answered ones too (as after a lost answer): duplicates, nothing sent.
+    const again = await Promise.all(answered.map((m) => send(b.url, m)));
+    for (const r of again) {
+      expect(r.status).toBe(200);
+      expect(r.reply).toBeNull();
+    }
+    for (const m of answered) expect(fleetCount([b], 'inbound', { msgid: m.msgid })).toBe(0);
+
+    // Replies as WeCom counts them: passive ones received, plus posts to the response_url.
+    const replies = [...answered, ...inFlight].map(
+      (m) =>
+        (results.get(m.msgid) ?? []).filter((r) => r.reply !== null).length +
+        sim.responses(m.response_url!).length,
+    );
+    expect(replies).toEqual(Array(ANSWERED + IN_FLIGHT).fill(1));
+    recordSummary({
+      scenario: '7 kill -9 of a replica (maven-bot × 2, Redis store)',
+      sent: [...results.values()].reduce((n, list) => n + list.length, 0),
+      statuses,
+      delivered: replies.filter((n) => n === 1).length,
+      failed: 0,
+      lost: replies.filter((n) => n === 0).length,
+      doubled: replies.filter((n) => n > 1).length,
+      peakRss: Math.max(rssA, peakRss(b)),
+      notes: `${ANSWERED} messages answered before the kill, ${IN_FLIGHT} in flight at the kill (their first delivery got no answer, "none"), all re-delivered 5 s later to the other replica; each message got exactly one reply`,
+    });
+  }, 60_000);
 });

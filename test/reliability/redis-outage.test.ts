@@ -2,7 +2,9 @@
  * Redis killed under a running fleet (two maven-bot and two hermes-callback replicas on this file's
  * own redis-server), then restarted on the same port. While it is down every callback still gets
  * its HTTP answer, dedup fails open and access tokens fall back to a per-process single flight;
- * once it is back the fleet shares dedup and tokens again.
+ * once it is back the fleet shares dedup and tokens again. The summary table gets two rows, Redis
+ * up (before and after) and Redis down: callbacks answered, and per message the replies WeCom
+ * received (delivered once, lost = none, doubled = more than one).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -23,13 +25,15 @@ import {
   msgIdBase,
   ownRedis,
   pause,
+  peakRss,
   type Replica,
   runTag,
   startFleet,
   stopFleet,
   until,
   waitForLog,
-} from './lib/fleet.js';
+} from '../replicas/lib/fleet.js';
+import { countStatus, recordSummary } from './lib/summary.ts';
 
 const redis = await ownRedis();
 const TAG = runTag();
@@ -64,6 +68,29 @@ let bots: Replica[] = [];
 let gateways: Replica[] = [];
 let bot: BotDriver;
 let nextMsgId = msgIdBase();
+
+/** One summary row's counts: HTTP answers by status, and the replies each message got. */
+interface Tally {
+  statuses: Record<string, number>;
+  replies: number[];
+}
+const tally = { up: { statuses: {}, replies: [] } as Tally, down: { statuses: {}, replies: [] } as Tally };
+function answered(t: Tally, ...statuses: number[]): void {
+  for (const status of statuses) countStatus(t.statuses, status);
+}
+function record(t: Tally, scenario: string, notes: string): void {
+  recordSummary({
+    scenario,
+    sent: Object.values(t.statuses).reduce((a, b) => a + b, 0),
+    statuses: t.statuses,
+    delivered: t.replies.filter((n) => n === 1).length,
+    failed: 0,
+    lost: t.replies.filter((n) => n === 0).length,
+    doubled: t.replies.filter((n) => n > 1).length,
+    peakRss: Math.max(...[...bots, ...gateways].map(peakRss)),
+    notes,
+  });
+}
 
 function driver(app: TestApp): AppDriver {
   const { corpId, agentId, token, encodingAESKey } = app;
@@ -188,6 +215,11 @@ async function botDuplicateCheck(label: string) {
   const fence = botText({ content: 'fence', msgid: botMsgid('fence') });
   await bot.send(b.url, fence, { redeliver: false });
   await botOutcome(b, fence.msgid);
+  answered(tally.up, first.status, second.status, 200);
+  tally.up.replies.push(
+    sim.responses(message.response_url!).length,
+    fleetCount(bots, 'reply.delivered', { msgid: fence.msgid }),
+  );
   return {
     statuses: [first.status, second.status],
     outcome,
@@ -206,11 +238,13 @@ async function callbackDuplicateCheck(label: string) {
   const mark = b.stderr.length;
   const second = await driver(AFTER).send(b.url, appMessage(AFTER, content, msgId), { redeliver: false });
   // B's log is read up to here once B answered a fresh message after the copy.
-  const fence = appMessage(AFTER, 'fence');
+  const fence = appMessage(AFTER, `fence ${label}`);
   await driver(AFTER).send(b.url, fence, { redeliver: false });
   await replyOutcome(b, String(fence.MsgId));
   // The log redacts the dedup key: the app's duplicate line after the mark says it all.
   const refused = since(b, mark, `: duplicate {"app":"${AFTER.name}"`) === 1;
+  answered(tally.up, first.status, second.status, 200);
+  tally.up.replies.push(accepted(`echo: ${content}`), accepted(`echo: fence ${label}`));
   return {
     statuses: [first.status, second.status],
     outcome,
@@ -324,6 +358,19 @@ describe.skipIf(!redis)('Redis killed under the fleet, then restarted on the sam
       botSent.map(({ replica, message }) => botOutcome(replica, message.msgid)),
     );
     expect(new Set(botOutcomes)).toEqual(new Set(['delivered']));
+    // The row: one entry per message (the copies delivered to both replicas count once).
+    answered(tally.down, ...sent.map((s) => s.status), ...botSent.map((s) => s.res.status));
+    const appContents = new Set(sent.map((s) => s.content));
+    const botIds = new Set(botSent.map((s) => s.message.msgid));
+    tally.down.replies.push(
+      ...[...appContents].map((content) => accepted(`echo: ${content}`)),
+      ...[...botIds].map((id) => fleetCount(bots, 'reply.delivered', { msgid: id })),
+    );
+    record(
+      tally.down,
+      '8 Redis outage: Redis down (maven-bot × 2, hermes-callback × 2)',
+      'dedup fails open: the two messages delivered to both replicas while Redis was down were handled and answered by both ("doubled", documented at-least-once); every other message got one reply',
+    );
     for (const [i, replica] of bots.entries()) {
       expect(
         since(
@@ -397,5 +444,12 @@ describe.skipIf(!redis)('Redis killed under the fleet, then restarted on the sam
     );
     for (const s of sent) expect(accepted(`echo: ${s.content}`)).toBe(1);
     expect(gettokens(AFTER) - before).toBe(1);
+    answered(tally.up, ...sent.map((s) => s.status));
+    tally.up.replies.push(...sent.map((s) => accepted(`echo: ${s.content}`)));
+    record(
+      tally.up,
+      '8 Redis outage: Redis up, before and after (maven-bot × 2, hermes-callback × 2)',
+      'a message delivered to one replica and then to the other is answered once across the fleet, before the outage and after Redis came back empty',
+    );
   });
 });

@@ -14,7 +14,9 @@ export default defineConfig({
     name: 'reliability',
     root: here,
     include: ['**/*.test.ts'],
-    globalSetup: ['./global-setup.ts'],
+    // The summary table; and the test Redis (REDIS_URL, else a private redis-server) for the kill -9
+    // and outage files, a failure under WECOM_REQUIRE_REDIS=1 when there is none.
+    globalSetup: ['./global-setup.ts', '../../packages/redis/test/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -23,6 +23,8 @@ export interface SummaryRow {
   failed: number;
   /** Replies started and never reported (must be 0). */
   lost: number;
+  /** Messages that got more than one reply (failover rows; 0 while the shared store is up). */
+  doubled?: number;
   /** Peak resident memory of the server process, bytes. */
   peakRss: number;
   /** Refusals whose 4xx the client read, of those sent (hostile-input rows). */

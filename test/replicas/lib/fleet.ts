@@ -4,6 +4,7 @@
  * never from clocks.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import { type StartedExample, startExample } from '../../../examples/test-support/child.js';
 import {
@@ -137,4 +138,14 @@ export async function sharedRedis(): Promise<TestRedis | undefined> {
 export async function ownRedis(): Promise<TestRedis | undefined> {
   const redis = await startOwnRedis();
   return skipWithoutRedis(redis) ? undefined : redis;
+}
+
+/** A process' peak resident memory so far, bytes (Linux /proc; 0 where that cannot be read). */
+export function peakRss(replica: StartedExample): number {
+  try {
+    const status = readFileSync(`/proc/${replica.process.pid}/status`, 'utf8');
+    return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
 }
