@@ -37,6 +37,8 @@ export interface MavenWeComConfig {
   encodingAESKey: string;
   /** Undefined (absent or `""`): not enforced, as in the reference. A non-empty value is enforced. */
   receiveId: string | undefined;
+  /** Undefined when absent or `""`: callbacks of any bot are taken, as in the reference. */
+  aibotId: string | undefined;
   port: number;
   /** Trimmed, empties dropped; empty = everyone. */
   allowFrom: string[];
@@ -66,6 +68,7 @@ const KEYS = [
   'token',
   'encodingAESKey',
   'receiveId',
+  'aibotId',
   'port',
   'allowFrom',
   'proxy',
@@ -168,6 +171,12 @@ export function parseMavenConfig(root: unknown): MavenWeComConfig {
     else if (wecom.receiveId.trim() !== '') receiveId = wecom.receiveId.trim();
   }
 
+  let aibotId: string | undefined;
+  if (wecom.aibotId !== undefined && wecom.aibotId !== null) {
+    if (typeof wecom.aibotId !== 'string') problems.push('channels.wecom.aibotId must be a string');
+    else if (wecom.aibotId.trim() !== '') aibotId = wecom.aibotId.trim();
+  }
+
   let port = DEFAULT_PORT;
   if (wecom.port !== undefined && wecom.port !== null) {
     if (
@@ -206,6 +215,7 @@ export function parseMavenConfig(root: unknown): MavenWeComConfig {
     token: (token as string | undefined) ?? '',
     encodingAESKey: (key as string | undefined) ?? '',
     receiveId,
+    aibotId,
     port,
     allowFrom,
     proxy,

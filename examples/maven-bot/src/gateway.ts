@@ -112,6 +112,7 @@ export function botOptions(o: GatewayOptions): WeComBotOptions {
         }
       : { token: config.token, encodingAESKey: config.encodingAESKey, reactiveOnly: true as const }),
     ...(config.receiveId === undefined ? {} : { receiveId: config.receiveId }),
+    ...(config.aibotId === undefined ? {} : { aibotId: config.aibotId }),
     path: BOT_PATH,
     // The reference reads an empty allowFrom as everyone; the SDK reads [] as nobody.
     ...(config.allowFrom.length === 0 ? {} : { allowFrom: config.allowFrom }),

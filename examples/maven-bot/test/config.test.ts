@@ -48,6 +48,7 @@ describe('channels.wecom', () => {
       token: 'your-token',
       encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
       receiveId: undefined,
+      aibotId: undefined,
       port: 9886,
       allowFrom: ['zhangsan'],
       proxy: undefined,
@@ -55,6 +56,14 @@ describe('channels.wecom', () => {
     const minimal = parseMavenConfig(wecom({}));
     expect(minimal.port).toBe(DEFAULT_PORT);
     expect(minimal.allowFrom).toEqual([]);
+  });
+
+  it('takes an aibotId (trimmed; "" = any bot, as the reference) and refuses a non-string', () => {
+    expect(parseMavenConfig(wecom({ aibotId: ' aib-1 ' })).aibotId).toBe('aib-1');
+    expect(parseMavenConfig(wecom({ aibotId: '' })).aibotId).toBeUndefined();
+    expect(problems(() => parseMavenConfig(wecom({ aibotId: 7 })))).toEqual([
+      'channels.wecom.aibotId must be a string',
+    ]);
   });
 
   it('enforces a non-empty receiveId and trims allowFrom', () => {
@@ -86,7 +95,7 @@ describe('channels.wecom', () => {
       }),
     );
     expect(found).toEqual([
-      'channels.wecom.allow_from is not a known field; known: enabled, connection, botId, secret, wsUrl, schedule, token, encodingAESKey, receiveId, port, allowFrom, proxy',
+      'channels.wecom.allow_from is not a known field; known: enabled, connection, botId, secret, wsUrl, schedule, token, encodingAESKey, receiveId, aibotId, port, allowFrom, proxy',
       'channels.wecom.enabled is required: true or false',
       'channels.wecom.token has leading or trailing whitespace (a copy-paste slip?)',
       'channels.wecom.encodingAESKey must be exactly 43 characters (got 44)',
