@@ -16,6 +16,13 @@ import { wecomExpress as expressMiddleware } from '../../packages/express/src/in
 import { wecomHono } from '../../packages/hono/src/index.ts';
 import { wecomKoa as koaMiddleware } from '../../packages/koa/src/index.ts';
 
+/**
+ * Options of every server made here. Node checks header and request timeouts every 30 s unless
+ * told otherwise when the server is created; every 1 s, as the examples do
+ * (examples/shared/http-server.ts), a configured timeout holds within a second.
+ */
+export const SERVER_OPTIONS = Object.freeze({ connectionsCheckingInterval: 1000 });
+
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const ADAPTERS = ['express', 'koa', 'hono', 'node'] as const;
@@ -69,7 +76,7 @@ interface HonoApp {
 }
 interface HonoNodeServer {
   serve(
-    options: { fetch: HonoApp['fetch']; port: number; hostname: string },
+    options: { fetch: HonoApp['fetch']; port: number; hostname: string; serverOptions?: object },
     listening: (info: AddressInfo) => void,
   ): Server;
 }
@@ -157,7 +164,7 @@ export async function serve(
     const floor = options.floor;
     if (floor) app.post(FLOOR_PATH, (req, res) => answerFloor(floor, req, res));
     for (const handler of handlers) app.use(expressMiddleware(handler));
-    server = createServer(app);
+    server = createServer(SERVER_OPTIONS, app);
   } else if (adapter === 'koa') {
     const Koa = requireFrom('koa')('koa') as new () => KoaApp;
     const app = new Koa();
@@ -185,7 +192,7 @@ export async function serve(
       });
     }
     for (const handler of handlers) app.use(koaMiddleware(handler));
-    server = createServer(app.callback());
+    server = createServer(SERVER_OPTIONS, app.callback());
   } else if (adapter === 'hono') {
     const req = requireFrom('hono');
     const { Hono } = req('hono') as { Hono: new () => HonoApp };
@@ -203,8 +210,9 @@ export async function serve(
     for (const handler of handlers) app.use(wecomHono(handler));
     app.notFound((c) => c.text('not found', 404));
     const started = await new Promise<{ server: Server; port: number }>((done, fail) => {
-      const s = serveHono({ fetch: app.fetch, port: 0, hostname: host }, (info) =>
-        done({ server: s, port: info.port }),
+      const s = serveHono(
+        { fetch: app.fetch, port: 0, hostname: host, serverOptions: SERVER_OPTIONS },
+        (info) => done({ server: s, port: info.port }),
       );
       s.once('error', fail);
     });
@@ -214,7 +222,7 @@ export async function serve(
     for (const handler of [...handlers].reverse()) listener = toNodeListener(handler, { next: listener });
     const wecom = listener;
     const floor = options.floor;
-    server = createServer((req, res) => {
+    server = createServer(SERVER_OPTIONS, (req, res) => {
       const path = (req.url ?? '').split('?', 1)[0];
       if (bare && req.method === 'POST' && path === BARE_PATH) answerBare(res);
       else if (floor && req.method === 'POST' && path === FLOOR_PATH) answerFloor(floor, req, res);

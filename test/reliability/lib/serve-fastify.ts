@@ -3,11 +3,11 @@
  * bench/lib/frameworks.ts serves the other four adapters and is not the suite's to change.
  * Fastify is a dependency of the adapter package, so it is loaded with a require rooted there.
  */
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { type AdapterName, REPO_ROOT } from '../../../bench/lib/frameworks.ts';
+import { type AdapterName, REPO_ROOT, SERVER_OPTIONS } from '../../../bench/lib/frameworks.ts';
 import type { WeComHandler } from '../../../packages/core/src/index.ts';
 import { wecomFastify } from '../../../packages/fastify/src/index.ts';
 
@@ -28,7 +28,10 @@ export async function serveFastify(
   const Fastify = createRequire(resolve(REPO_ROOT, 'packages', 'fastify', 'package.json'))('fastify') as (
     options: Record<string, unknown>,
   ) => FastifyApp;
-  const app = Fastify({ logger: false });
+  const app = Fastify({
+    logger: false,
+    serverFactory: (handler: RequestListener) => createServer(SERVER_OPTIONS, handler),
+  });
   for (const handler of handlers) await app.register(wecomFastify(handler));
   await app.listen({ port: 0, host });
   // Generous keep-alive, as bench/lib/frameworks.ts gives the others: the flood reuses connections.

@@ -4,7 +4,7 @@
  * never from clocks.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import { type StartedExample, startExample } from '../../../examples/test-support/child.js';
 import {
@@ -140,12 +140,34 @@ export async function ownRedis(): Promise<TestRedis | undefined> {
   return skipWithoutRedis(redis) ? undefined : redis;
 }
 
-/** A process' peak resident memory so far, bytes (Linux /proc; 0 where that cannot be read). */
-export function peakRss(replica: StartedExample): number {
-  try {
-    const status = readFileSync(`/proc/${replica.process.pid}/status`, 'utf8');
+/**
+ * What /proc tells of a running process (Linux; zeros where it cannot be read): its peak resident
+ * memory so far (bytes), the CPU time it used (ms) and the file descriptors it holds (sockets
+ * included).
+ */
+export function processFigures(child: StartedExample): { maxRss: number; cpuMs: number; fds: number } {
+  const pid = child.process.pid;
+  const read = <T>(f: () => T, fallback: T): T => {
+    try {
+      return f();
+    } catch {
+      return fallback;
+    }
+  };
+  const maxRss = read(() => {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
+  }, 0);
+  // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+  const cpuMs = read(() => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  }, 0);
+  const fds = read(() => readdirSync(`/proc/${pid}/fd`).length, 0);
+  return { maxRss, cpuMs, fds };
+}
+
+/** A process' peak resident memory so far, bytes. */
+export function peakRss(child: StartedExample): number {
+  return processFigures(child).maxRss;
 }
