@@ -227,9 +227,88 @@ async function checkNpmPack(packed, work) {
     if (tarball) npmPacked.push({ ...p, tarball });
   }
   if (npmPacked.length === packed.length) {
+    // Where npm's tarball holds the very files of pnpm's (byte for byte) and a package.json that
+    // agrees on every field a consumer resolves through, the type-checks and the Web entry scan of
+    // pnpm's tarballs hold for it too; installing it and loading every entry are still done here.
+    // Any difference: every check again on npm's tarballs.
+    const differences = [];
+    for (const p of npmPacked) {
+      const pnpmTarball = packed.find((q) => q.name === p.name).tarball;
+      const diff = await tarballDifference(pnpmTarball, p.tarball, join(npmWork, 'compare', p.dirName));
+      if (diff) differences.push(`${p.name}: ${diff}`);
+    }
+    if (differences.length === 0) {
+      record(
+        `npm pack › every tarball has the files of pnpm's, byte for byte, and the same ${RESOLVED_FIELDS.length} package.json fields consumers resolve through (its type-checks and Web entry scan hold)`,
+        true,
+      );
+    } else {
+      console.log(
+        `     npm pack › not the same as pnpm's, so every check runs again:\n${differences.map((d) => `       ${d}`).join('\n')}`,
+      );
+    }
     const prefixed = (name, ok, output) => record(`npm pack › ${name}`, ok, output);
-    await checkConsumer({ root, work: npmWork, packages: npmPacked, record: prefixed });
+    await checkConsumer({
+      root,
+      work: npmWork,
+      packages: npmPacked,
+      record: prefixed,
+      typeChecks: differences.length > 0,
+    });
   }
+}
+
+/** The package.json fields through which a consumer's install, import, require and types resolve. */
+const RESOLVED_FIELDS = [
+  'name',
+  'version',
+  'type',
+  'main',
+  'module',
+  'types',
+  'typings',
+  'exports',
+  'imports',
+  'bin',
+  'browser',
+  'sideEffects',
+  'engines',
+  'dependencies',
+  'peerDependencies',
+  'peerDependenciesMeta',
+  'optionalDependencies',
+];
+
+/** What differs between two tarballs' contents (undefined: nothing that matters to a consumer). */
+async function tarballDifference(a, b, dir) {
+  const trees = [];
+  for (const [i, tarball] of [a, b].entries()) {
+    const out = join(dir, String(i));
+    mkdirSync(out, { recursive: true });
+    const untar = await run('tar', ['xzf', tarball, '-C', out], root);
+    if (!untar.ok) return `cannot unpack ${basename(tarball)}`;
+    trees.push(join(out, 'package'));
+  }
+  const list = (base, sub = '') =>
+    readdirSync(join(base, sub), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? list(base, join(sub, e.name)) : [join(sub, e.name)],
+    );
+  const [filesA, filesB] = trees.map((t) => list(t).sort());
+  if (filesA.join('\n') !== filesB.join('\n')) {
+    const only = (x, y) => x.filter((f) => !y.includes(f));
+    return `files only in pnpm's: ${only(filesA, filesB).join(', ') || 'none'}; only in npm's: ${only(filesB, filesA).join(', ') || 'none'}`;
+  }
+  for (const file of filesA) {
+    const [bytesA, bytesB] = trees.map((t) => readFileSync(join(t, file)));
+    if (file === 'package.json') {
+      const [jsonA, jsonB] = [bytesA, bytesB].map((bytes) => JSON.parse(bytes.toString('utf8')));
+      for (const field of RESOLVED_FIELDS) {
+        if (JSON.stringify(jsonA[field]) !== JSON.stringify(jsonB[field]))
+          return `package.json ${field} differs`;
+      }
+    } else if (!bytesA.equals(bytesB)) return `${file} differs`;
+  }
+  return undefined;
 }
 // ── end npm pack ──────────────────────────────────────────────────────────────────────────────
 
