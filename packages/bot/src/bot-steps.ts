@@ -17,8 +17,8 @@ import {
   type WeComResponse,
 } from '@maven/wecom-core';
 import { type WeComCrypto, WeComCryptoError } from '@maven/wecom-crypto';
-import type { BotContext } from './context.js';
 import { Exchange, type ExchangeServices } from './context.js';
+import type { BotContext } from './context-types.js';
 import type { DeliveryResult } from './delivery.js';
 import type { ErrorInfo } from './events.js';
 import type { ResolvedOptions } from './options.js';

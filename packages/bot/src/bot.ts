@@ -20,7 +20,8 @@ import {
 } from '@maven/wecom-core';
 import { WeComCrypto } from '@maven/wecom-crypto';
 import { BotSteps } from './bot-steps.js';
-import type { BotContext, ExchangeServices, ReplyOptions } from './context.js';
+import type { ExchangeServices } from './context.js';
+import type { BotContext, ReplyOptions } from './context-types.js';
 import { type DeliveryResult, recordDelivery } from './delivery.js';
 import { md5Hex } from './digest.js';
 import { WeComBotError } from './errors.js';

@@ -42,17 +42,6 @@ interface Choice {
   truncated?: boolean;
 }
 
-export type {
-  BotContext,
-  CardEventContext,
-  ContextBase,
-  EnterChatContext,
-  EventContext,
-  MessageContext,
-  ReplyOptions,
-  StreamOptions,
-} from './context-types.js';
-
 /** The internal side of one callback: the passive slot, its deadline, and the public context. */
 export class Exchange implements InboundExchange<PassiveBody, BotContext> {
   readonly context: BotContext;

@@ -7,7 +7,7 @@ import type {
   EnterChatContext,
   EventContext,
   MessageContext,
-} from './context.js';
+} from './context-types.js';
 import type { ReplyDelivered, ReplyFailed } from './delivery.js';
 import type {
   BotCallback,

@@ -13,7 +13,7 @@ export type {
   MessageContext,
   ReplyOptions,
   StreamOptions,
-} from './context.js';
+} from './context-types.js';
 export type {
   DeliveryResult,
   ReplyChannel,
