@@ -15,7 +15,9 @@ const OPTIONS: MediaDownloadOptions = {
   maxBytes: 10 * MIB,
   protocols: ['http:'],
   hosts: undefined,
-  timeoutMs: 2000,
+  // Generous: one case serves 70 KB one byte per write, and files run side by side. The timeout
+  // cases set their own.
+  timeoutMs: 15_000,
 };
 
 let server: MediaServer;
@@ -94,7 +96,7 @@ describe('downloadMediaStream', () => {
     );
     expect(tiny.mime).toBe('text/plain');
     expect((await collect(tiny.stream)).toString()).toBe('hi');
-  });
+  }, 30_000);
 
   it('refuses what the buffered download refuses: protocol, host, redirects out, media_id, no media', async () => {
     const url = put(encryptMedia(PDF));
