@@ -298,8 +298,9 @@ describe('maven-bot: WeCom re-delivers a slow answer; the "success" ack; a stric
 
   it('acks re-deliveries without dispatching them again: one reply', async () => {
     // The gateway holds the first delivery 400 ms; the driver re-delivers after 250 ms like WeCom after
-    // 5 s: the copy that finds the first still being handled gets 503, the one after it a 200.
-    const res = await bot.send(gw.url, 'are you there?', { redeliverAfterMs: 250 });
+    // 5 s: a copy that finds the first still being handled gets 503, one after its answer a 200
+    // (up to 6 deliveries, so a slow machine still sees the first answered within them).
+    const res = await bot.send(gw.url, 'are you there?', { redeliverAfterMs: 250, maxDeliveries: 6 });
     expect(res.deliveries).toBeGreaterThanOrEqual(2);
     expect(res.status).toBe(200);
     const posted = await sim.waitForResponse(res.responseUrl!);

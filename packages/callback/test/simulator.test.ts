@@ -110,7 +110,7 @@ describe('against the simulated WeCom', () => {
       Array.from({ length: 200 }, (_, i) => fresh.send(`${a.corpId}:${a.agentId}:u${i}`, 'x')),
     );
     expect(sim.count('gettoken')).toBe(before + 1);
-  });
+  }, 30_000);
 
   it('an injected -1 is retried; 60020 is surfaced after one call', async () => {
     const target = `${a.corpId}:${a.agentId}:zhaoliu`;
