@@ -6,7 +6,8 @@ export default defineConfig({
     // Vitest's default on a 2-core machine is one worker (cores - 1), so every file waited for the
     // one before it, though most of them wait on child processes, sockets and timers rather than
     // computing. Three files at a time keep both cores busy; the projects that need the machine to
-    // themselves (test/replicas) still run their own files one at a time.
+    // themselves (test/replicas) still run their own files one at a time, and the packages' projects
+    // give a case 15 s (not vitest's 5 s) before it counts as hung.
     maxWorkers: 3,
     projects: [
       'packages/*/vitest.config.ts',

@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'bot', include: ['test/**/*.test.ts'] },
+  test: { name: 'bot', testTimeout: 15_000, include: ['test/**/*.test.ts'] },
 });

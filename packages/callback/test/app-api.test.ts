@@ -91,7 +91,7 @@ describe('JS-SDK tickets', () => {
       }),
     );
     expect(new Set(configs.map((c) => c.nonceStr)).size).toBe(200);
-  });
+  }, 30_000);
 
   it("wx.config parameters reproduce WeCom's documented signature example", async () => {
     const params = await wxConfigParams(

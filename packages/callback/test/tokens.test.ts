@@ -45,7 +45,7 @@ describe('access tokens: single flight, cross-process lock, refresh policy', () 
     const sends = wecom.calls('/cgi-bin/message/send');
     expect(sends).toHaveLength(200);
     expect(new Set(sends.map((s) => s.token))).toEqual(new Set([wecom.issued[0]]));
-  });
+  }, 30_000);
 
   it('two routers sharing one Store make exactly one gettoken (cross-instance lock)', async () => {
     const app = makeApp();
