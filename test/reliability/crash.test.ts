@@ -19,6 +19,7 @@ import { randomEncodingAESKey, type TempDir, tempDir } from '../../examples/test
 import {
   fleetCount,
   MAVEN_BOT,
+  mavenBotConfig,
   peakRss,
   type Replica,
   runTag,
@@ -53,13 +54,7 @@ beforeAll(async () => {
   if (!redis) return;
   sim = await startWeComSimulator();
   dir = tempDir('replicas-crash-');
-  const config = dir.write(
-    'maven.json',
-    JSON.stringify({
-      agents: { default: 'echo' },
-      channels: { wecom: { enabled: true, token: TOKEN, encodingAESKey: KEY, port: 9886, proxy: '' } },
-    }),
-  );
+  const config = dir.write('maven.json', mavenBotConfig({ token: TOKEN, encodingAESKey: KEY }));
   bot = sim.bot({ token: TOKEN, encodingAESKey: KEY });
   // Every callback takes 1.5 s to answer: long enough to die in the middle of one.
   fleet = await startFleet(MAVEN_BOT, 2, () => [

@@ -31,7 +31,13 @@ import {
   startWeComSimulator,
   type WeComSimulator,
 } from '../../packages/testing/src/index.ts';
-import { HERMES_CALLBACK, MAVEN_BOT, processFigures } from '../replicas/lib/fleet.ts';
+import {
+  HERMES_CALLBACK,
+  hermesConfig,
+  MAVEN_BOT,
+  mavenBotConfig,
+  processFigures,
+} from '../replicas/lib/fleet.ts';
 import { pollUntil, resultLine, runPool, startServerChild } from './lib/harness.ts';
 import { CATEGORIES, hostileRequest } from './lib/hostile.ts';
 import { APP, APP_PATH, BOT, BOT_PATH, SECRETS } from './lib/keys.ts';
@@ -157,20 +163,7 @@ async function startExampleTarget(name: 'maven-bot' | 'hermes-callback'): Promis
   if (name === 'maven-bot') {
     const config = dir.write(
       'maven.json',
-      JSON.stringify({
-        agents: { default: 'echo' },
-        channels: {
-          wecom: {
-            enabled: true,
-            token: BOT.token,
-            encodingAESKey: BOT.encodingAESKey,
-            receiveId: '',
-            aibotId: BOT.aibotid,
-            port: 9886,
-            proxy: '',
-          },
-        },
-      }),
+      mavenBotConfig({ token: BOT.token, encodingAESKey: BOT.encodingAESKey, aibotId: BOT.aibotid }),
     );
     child = await startExample(
       MAVEN_BOT,
@@ -178,29 +171,7 @@ async function startExampleTarget(name: 'maven-bot' | 'hermes-callback'): Promis
       { timeoutMs: 60_000 },
     );
   } else {
-    const config = dir.write(
-      'config.yaml',
-      JSON.stringify({
-        platforms: {
-          wecom_callback: {
-            enabled: true,
-            extra: {
-              host: '127.0.0.1',
-              apps: [
-                {
-                  name: APP.name,
-                  corp_id: APP.corpId,
-                  corp_secret: APP.corpSecret,
-                  agent_id: String(APP.agentId),
-                  token: APP.token,
-                  encoding_aes_key: APP.encodingAESKey,
-                },
-              ],
-            },
-          },
-        },
-      }),
-    );
+    const config = dir.write('config.yaml', hermesConfig([APP]));
     child = await startExample(
       HERMES_CALLBACK,
       ['--config', config, '--port', '0', '--api-base', sim.url, '--log-level', 'debug'],

@@ -18,10 +18,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomEncodingAESKey, type TempDir, tempDir } from '../../examples/test-support/fixtures.js';
 import {
+  type FleetApp,
   fleetCount,
   HERMES_CALLBACK,
+  hermesConfig,
   logLines,
   MAVEN_BOT,
+  mavenBotConfig,
   msgIdBase,
   ownRedis,
   pause,
@@ -40,14 +43,7 @@ const TAG = runTag();
 const BOT_TOKEN = `outageBot${TAG}`;
 const BOT_KEY = randomEncodingAESKey();
 
-interface TestApp {
-  name: string;
-  corpId: string;
-  agentId: number;
-  corpSecret: string;
-  token: string;
-  encodingAESKey: string;
-}
+type TestApp = FleetApp;
 
 /** `during`: its tokens expire while Redis is down. `after`: once Redis is back. */
 const [DURING, AFTER] = ['during', 'after'].map(
@@ -148,50 +144,20 @@ beforeAll(async () => {
     apps: APPS.map(({ name, corpId, corpSecret, agentId }) => ({ name, corpId, corpSecret, agentId })),
   });
   dir = tempDir('replicas-outage-');
-  const botConfig = dir.write(
-    'maven.json',
-    JSON.stringify({
-      agents: { default: 'echo' },
-      channels: {
-        wecom: {
-          enabled: true,
-          token: BOT_TOKEN,
-          encodingAESKey: BOT_KEY,
-          receiveId: '',
-          port: 9886,
-          proxy: '',
-        },
-      },
-    }),
-  );
-  const hermesConfig = dir.write(
-    'config.yaml',
-    JSON.stringify({
-      platforms: {
-        wecom_callback: {
-          enabled: true,
-          extra: {
-            host: '127.0.0.1',
-            apps: APPS.map((a) => ({
-              name: a.name,
-              corp_id: a.corpId,
-              corp_secret: a.corpSecret,
-              agent_id: String(a.agentId),
-              token: a.token,
-              encoding_aes_key: a.encodingAESKey,
-            })),
-          },
-        },
-      },
-    }),
-  );
+  const botConfig = dir.write('maven.json', mavenBotConfig({ token: BOT_TOKEN, encodingAESKey: BOT_KEY }));
+  const hermesConfigFile = dir.write('config.yaml', hermesConfig(APPS));
   bot = sim.bot({ token: BOT_TOKEN, encodingAESKey: BOT_KEY });
   [bots, gateways] = await Promise.all([
     startFleet(MAVEN_BOT, 2, () => ['--config', botConfig, '--port', '0', '--redis', redis.url]),
-    startFleet(HERMES_CALLBACK, 2, () => ['--config', hermesConfig, '--port', '0', '--redis', redis.url], {
-      WECOM_API_BASE: sim.url,
-      WECOM_CALLBACK_ALLOW_ALL_USERS: 'true',
-    }),
+    startFleet(
+      HERMES_CALLBACK,
+      2,
+      () => ['--config', hermesConfigFile, '--port', '0', '--redis', redis.url],
+      {
+        WECOM_API_BASE: sim.url,
+        WECOM_CALLBACK_ALLOW_ALL_USERS: 'true',
+      },
+    ),
   ]);
   for (const gateway of gateways)
     for (const app of APPS) await waitForLog(gateway, 'access token ready', { app: app.name });

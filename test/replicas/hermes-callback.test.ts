@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomEncodingAESKey, type TempDir, tempDir } from '../../examples/test-support/fixtures.js';
 import {
   HERMES_CALLBACK,
+  hermesConfig,
   logLines,
   msgIdBase,
   type Replica,
@@ -124,29 +125,7 @@ beforeAll(async () => {
   sim.inject({ path: 'gettoken', delayMs: 2500, times: APPS.length });
   dir = tempDir('replicas-hermes-');
   // JSON is YAML: the adapter's `platforms.wecom_callback.extra` with both apps.
-  const config = dir.write(
-    'config.yaml',
-    JSON.stringify({
-      model: 'echo',
-      platforms: {
-        wecom_callback: {
-          enabled: true,
-          extra: {
-            host: '127.0.0.1',
-            port: 8645,
-            apps: APPS.map((a) => ({
-              name: a.name,
-              corp_id: a.corpId,
-              corp_secret: a.corpSecret,
-              agent_id: String(a.agentId),
-              token: a.token,
-              encoding_aes_key: a.encodingAESKey,
-            })),
-          },
-        },
-      },
-    }),
-  );
+  const config = dir.write('config.yaml', hermesConfig(APPS, { port: 8645 }));
   fleet = await startFleet(
     HERMES_CALLBACK,
     REPLICAS,

@@ -22,6 +22,7 @@ import {
   fleetCount,
   logLines,
   MAVEN_BOT,
+  mavenBotConfig,
   type Replica,
   runTag,
   sharedRedis,
@@ -84,15 +85,7 @@ beforeAll(async () => {
   if (!redis) return;
   sim = await startWeComSimulator();
   dir = tempDir('replicas-maven-bot-');
-  configFile = dir.write(
-    'maven.json',
-    JSON.stringify({
-      agents: { default: 'echo' },
-      channels: {
-        wecom: { enabled: true, token: TOKEN, encodingAESKey: KEY, receiveId: '', port: 9886, proxy: '' },
-      },
-    }),
-  );
+  configFile = dir.write('maven.json', mavenBotConfig({ token: TOKEN, encodingAESKey: KEY }));
   bot = sim.bot({ token: TOKEN, encodingAESKey: KEY });
 });
 

@@ -171,3 +171,46 @@ export function processFigures(child: StartedExample): { maxRss: number; cpuMs: 
 export function peakRss(child: StartedExample): number {
   return processFigures(child).maxRss;
 }
+
+/** An app as the fleets configure it (hermes-callback's `extra.apps[]`, in the SDK's names). */
+export interface FleetApp {
+  name: string;
+  corpId: string;
+  corpSecret: string;
+  agentId: number;
+  token: string;
+  encodingAESKey: string;
+}
+
+/** examples/maven-bot's JSON config: the echo agent and `channels.wecom` with these fields. */
+export function mavenBotConfig(
+  wecom: { token: string; encodingAESKey: string } & Record<string, unknown>,
+): string {
+  return JSON.stringify({
+    agents: { default: 'echo' },
+    channels: { wecom: { enabled: true, receiveId: '', port: 9886, proxy: '', ...wecom } },
+  });
+}
+
+/** examples/hermes-callback's config (JSON is YAML): `platforms.wecom_callback.extra` with these apps. */
+export function hermesConfig(apps: readonly FleetApp[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    platforms: {
+      wecom_callback: {
+        enabled: true,
+        extra: {
+          host: '127.0.0.1',
+          ...extra,
+          apps: apps.map((a) => ({
+            name: a.name,
+            corp_id: a.corpId,
+            corp_secret: a.corpSecret,
+            agent_id: String(a.agentId),
+            token: a.token,
+            encoding_aes_key: a.encodingAESKey,
+          })),
+        },
+      },
+    },
+  });
+}
