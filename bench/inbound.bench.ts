@@ -6,7 +6,8 @@
  * Run alone: node --import tsx bench/inbound.bench.ts [--duration 6] [--warmup 1] [--only bot|app]
  */
 import autocannon from 'autocannon';
-import { benchFromDist, startChild } from './lib/child.ts';
+import type { InboundServerConfig } from './inbound-server.ts';
+import { benchFromDist, type ChildServer, startChild } from './lib/child.ts';
 import { appCallbackPool, benchApps, botCallbackPool, type PooledRequest } from './lib/fixtures.ts';
 import { ADAPTER_LABELS, ADAPTERS, type AdapterName, BARE_PATH, FLOOR_PATH } from './lib/frameworks.ts';
 import { fmt, table } from './lib/table.ts';
@@ -60,7 +61,9 @@ export const CONTENT_TYPE = { bot: 'application/json', app: 'text/xml' } as cons
 
 export function figures(result: autocannon.Result, cpuUs: number): RouteFigures {
   return {
-    rps: result.requests.average,
+    // Answered requests over the run's length (the same as the mean of its 1 s samples when the
+    // samples were 1 s, which `run` no longer uses).
+    rps: result.requests.total / Math.max(result.duration, 0.01),
     cpuUs: cpuUs / Math.max(1, result.requests.total),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -107,6 +110,9 @@ export class Cursor {
   }
 }
 
+/** autocannon's sample interval in `run`, ms. */
+const SAMPLE_MS = 20;
+
 /**
  * autocannon with requests taken from a cursor. autocannon's `setupRequest` rebuilds every request
  * (about a third of a core at these rates, which would throttle the measurement); `setupClient`
@@ -122,6 +128,9 @@ export function run(
     url,
     connections,
     duration: seconds,
+    // autocannon looks at its stop flag once per sample, every 1 s by default: a 0.4 s run would
+    // last a whole second. Sampled every 20 ms, a run ends within a few tens of ms of its set time.
+    sampleInt: SAMPLE_MS,
     pipelining: 1,
     timeout: 10,
     setupClient: (client) => {
@@ -138,56 +147,48 @@ export function run(
 /** Bare, floor and WeCom routes on one child server: each warmed up, then measured in interleaved rounds. */
 async function measurePair(
   label: string,
-  config: { adapter: AdapterName; kind: 'bot' | 'app'; apps?: number },
-  pool: { bare: readonly RawRequest[]; floor: readonly RawRequest[]; wecom: readonly RawRequest[] },
+  child: ChildServer,
+  pool: RawPool,
   options: InboundOptions,
 ): Promise<InboundRow> {
-  const child = await startChild('bench/inbound-server.ts', {
-    args: [JSON.stringify(config)],
-    dist: benchFromDist(),
-  });
-  try {
-    const wecom = new Cursor(pool.wecom);
-    const bare = new Cursor(pool.bare);
-    const floor = new Cursor(pool.floor);
-    if (options.warmup > 0) {
-      for (const cursor of [bare, floor, wecom])
-        await run(child.url, options.warmup, options.connections, cursor);
-    }
-    const rounds = options.rounds ?? 3;
-    const seconds = options.duration / rounds;
-    const cpu = () => child.request<number>('cpu', 'cpu');
-    const measure = async (cursor: Cursor) => {
-      const before = await cpu();
-      const result = await run(child.url, seconds, options.connections, cursor);
-      return figures(result, (await cpu()) - before);
-    };
-    const runs: { bare: RouteFigures[]; floor: RouteFigures[]; wecom: RouteFigures[] } = {
-      bare: [],
-      floor: [],
-      wecom: [],
-    };
-    for (let i = 0; i < rounds; i++) {
-      runs.bare.push(await measure(bare));
-      runs.floor.push(await measure(floor));
-      runs.wecom.push(await measure(wecom));
-    }
-    const bareResult = median(runs.bare);
-    const floorResult = median(runs.floor);
-    const wecomResult = median(runs.wecom);
-    const stats = await child.request<{ replies: number }>('stats', 'stats');
-    if (stats.replies === 0) throw new Error(`${label}: the listener never ran (misconfigured benchmark)`);
-    return {
-      label,
-      bare: bareResult,
-      floor: floorResult,
-      wecom: wecomResult,
-      ratio: wecomResult.rps / bareResult.rps,
-      poolWrapped: wecom.wrapped,
-    };
-  } finally {
-    await child.stop();
+  const wecom = new Cursor(pool.wecom);
+  const bare = new Cursor(pool.bare);
+  const floor = new Cursor(pool.floor);
+  if (options.warmup > 0) {
+    for (const cursor of [bare, floor, wecom])
+      await run(child.url, options.warmup, options.connections, cursor);
   }
+  const rounds = options.rounds ?? 3;
+  const seconds = options.duration / rounds;
+  const cpu = () => child.request<number>('cpu', 'cpu');
+  const measure = async (cursor: Cursor) => {
+    const before = await cpu();
+    const result = await run(child.url, seconds, options.connections, cursor);
+    return figures(result, (await cpu()) - before);
+  };
+  const runs: { bare: RouteFigures[]; floor: RouteFigures[]; wecom: RouteFigures[] } = {
+    bare: [],
+    floor: [],
+    wecom: [],
+  };
+  for (let i = 0; i < rounds; i++) {
+    runs.bare.push(await measure(bare));
+    runs.floor.push(await measure(floor));
+    runs.wecom.push(await measure(wecom));
+  }
+  const bareResult = median(runs.bare);
+  const floorResult = median(runs.floor);
+  const wecomResult = median(runs.wecom);
+  const stats = await child.request<{ replies: number }>('stats', 'stats');
+  if (stats.replies === 0) throw new Error(`${label}: the listener never ran (misconfigured benchmark)`);
+  return {
+    label,
+    bare: bareResult,
+    floor: floorResult,
+    wecom: wecomResult,
+    ratio: wecomResult.rps / bareResult.rps,
+    poolWrapped: wecom.wrapped,
+  };
 }
 
 /**
@@ -206,62 +207,157 @@ function rawPools(requests: readonly PooledRequest[], wecomPath: string, content
   };
 }
 
+type RawPool = ReturnType<typeof rawPools>;
+
 function poolSize(options: InboundOptions): number {
   // Enough unique requests for warm-up and measurement at up to ~12k req/s on the WeCom route.
   return Math.ceil((options.duration + options.warmup) * 12_000);
 }
 
-export async function runInbound(options: InboundOptions): Promise<InboundResults> {
-  const results: InboundResults = { bot: [], app: [] };
-  const size = poolSize(options);
+/** One inbound row: its label and the config of its server child (bench/inbound-server.ts). */
+export interface PlannedRow {
+  label: string;
+  config: InboundServerConfig & { adapter: AdapterName };
+}
+
+/**
+ * The rows of `runInbound`, in order: (b) the bot callback per adapter; (c) the app-count series on
+ * node:http, then 10 apps through every other adapter.
+ */
+export function planInbound(options: InboundOptions): PlannedRow[] {
+  const adapters = options.adapters ?? ADAPTERS;
+  const rows: PlannedRow[] = [];
   if (options.only !== 'app') {
-    const started = Date.now();
-    const pool = rawPools(botCallbackPool(size, '/wecom/bot'), '/wecom/bot', CONTENT_TYPE.bot);
-    console.log(
-      `  ${fmt(size)} signed 1 KB bot callbacks (unique msgids) generated in ${fmt(Date.now() - started)} ms`,
-    );
-    for (const adapter of options.adapters ?? ADAPTERS) {
-      const row = await measurePair(ADAPTER_LABELS[adapter], { adapter, kind: 'bot' }, pool, options);
-      results.bot.push(row);
-      console.log(`  measured ${row.label}`);
-    }
+    for (const adapter of adapters)
+      rows.push({ label: ADAPTER_LABELS[adapter], config: { adapter, kind: 'bot' } });
   }
   if (options.only !== 'bot') {
     const counts = options.appCounts ?? [1, 10, 100];
-    // The app-count series on node:http, then 10 apps through every other adapter.
-    const runs: { adapter: AdapterName; count: number }[] = counts.map((count) => ({
-      adapter: 'node',
-      count,
-    }));
+    const apps = (count: number) => `${count} app${count === 1 ? '' : 's'}`;
+    for (const count of counts)
+      rows.push({ label: apps(count), config: { adapter: 'node', kind: 'app', apps: count } });
     if (counts.includes(10)) {
-      for (const adapter of options.adapters ?? ADAPTERS)
-        if (adapter !== 'node') runs.push({ adapter, count: 10 });
-    }
-    const pools = new Map<number, ReturnType<typeof rawPools>>();
-    for (const { adapter, count } of runs) {
-      let pool = pools.get(count);
-      if (!pool) {
-        const apps = benchApps(count);
-        // The target is the last app: every app's signature is computed anyway (no "first match wins").
-        pool = rawPools(
-          appCallbackPool(size, '/wecom/callback', apps[count - 1]!),
-          '/wecom/callback',
-          CONTENT_TYPE.app,
-        );
-        pools.clear();
-        pools.set(count, pool);
+      for (const adapter of adapters) {
+        if (adapter !== 'node') {
+          rows.push({
+            label: `${apps(10)}, ${ADAPTER_LABELS[adapter]}`,
+            config: { adapter, kind: 'app', apps: 10 },
+          });
+        }
       }
-      const apps = `${count} app${count === 1 ? '' : 's'}`;
-      const row = await measurePair(
-        adapter === 'node' ? apps : `${apps}, ${ADAPTER_LABELS[adapter]}`,
-        { adapter, kind: 'app', apps: count },
-        pool,
-        options,
-      );
-      row.adapter = adapter;
-      results.app.push(row);
-      console.log(`  measured router with ${row.label}`);
     }
+  }
+  return rows;
+}
+
+/** The pool a row takes its requests from: one per kind and app count, shared by the adapters. */
+const poolKey = (config: InboundServerConfig) => (config.kind === 'bot' ? 'bot' : `app:${config.apps ?? 1}`);
+
+export interface InboundPrepared {
+  rows: readonly PlannedRow[];
+  /** Each row's server child, in row order (all started side by side, all listening). */
+  children: readonly ChildServer[];
+  pools: ReadonlyMap<string, RawPool>;
+}
+
+/** The time since `started` (a Date.now()), e.g. `4.6 s`. */
+export const took = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+
+/** Lets the event loop run (IPC from children, timers, other preparations) between two pieces of work. */
+export const yieldToLoop = () => new Promise<void>((done) => setImmediate(done));
+
+/**
+ * `count` items made `chunk` at a time, the event loop running in between: building a pool takes
+ * seconds, and meanwhile starting children report over IPC and timers (ready timeouts, a Redis
+ * PING's) must not fire late.
+ */
+export async function inChunks<T>(
+  count: number,
+  make: (first: number, count: number) => T[],
+  chunk = 250,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let first = 0; first < count; first += chunk) {
+    await yieldToLoop();
+    out.push(...make(first, Math.min(chunk, count - first)));
+  }
+  return out;
+}
+
+/**
+ * Starts the server child of every row side by side (they load while this process builds the
+ * pools), then builds each request pool once. Resolves when every child listens; if one fails,
+ * the others are stopped.
+ */
+export async function prepareInbound(options: InboundOptions): Promise<InboundPrepared> {
+  const rows = planInbound(options);
+  const starting = rows.map((row) =>
+    startChild('bench/inbound-server.ts', { args: [JSON.stringify(row.config)], dist: benchFromDist() }),
+  );
+  // Rejections are taken up by Promise.all below; until then they must not count as unhandled.
+  for (const child of starting) child.catch(() => {});
+  try {
+    const pools = new Map<string, RawPool>();
+    const size = poolSize(options);
+    for (const { config } of rows) {
+      const key = poolKey(config);
+      if (pools.has(key)) continue;
+      const started = Date.now();
+      if (config.kind === 'bot') {
+        const signed = await inChunks(size, (first, n) => botCallbackPool(n, '/wecom/bot', 1024, first));
+        pools.set(key, rawPools(signed, '/wecom/bot', CONTENT_TYPE.bot));
+      } else {
+        const count = config.apps ?? 1;
+        // The target is the last app: every app's signature is computed anyway (no "first match wins").
+        const target = benchApps(count)[count - 1]!;
+        const signed = await inChunks(size, (first, n) =>
+          appCallbackPool(n, '/wecom/callback', target, 1024, first),
+        );
+        pools.set(key, rawPools(signed, '/wecom/callback', CONTENT_TYPE.app));
+      }
+      const what =
+        config.kind === 'bot' ? 'bot callbacks' : `XML app callbacks (last of ${config.apps ?? 1} apps)`;
+      console.log(`  ${fmt(size)} signed 1 KB ${what} (unique msgids) generated in ${took(started)}`);
+    }
+    return { rows, children: await Promise.all(starting), pools };
+  } catch (error) {
+    await Promise.allSettled(starting.map((child) => child.then((c) => c.stop())));
+    throw error;
+  }
+}
+
+/** Stops every server child of a preparation (those already stopping are not asked twice). */
+export async function releaseInbound(prepared: InboundPrepared): Promise<void> {
+  await Promise.allSettled(prepared.children.map((child) => child.stop()));
+}
+
+/**
+ * Measures every row on its own child, one row after the other. Each child is stopped once its row
+ * is measured (in the background: the next row begins with its warm-up); all are stopped at the end.
+ */
+export async function runInbound(
+  options: InboundOptions,
+  prepared?: InboundPrepared,
+): Promise<InboundResults> {
+  const ready = prepared ?? (await prepareInbound(options));
+  const { rows, children, pools } = ready;
+  const results: InboundResults = { bot: [], app: [] };
+  try {
+    for (const [i, { label, config }] of rows.entries()) {
+      const child = children[i]!;
+      const started = Date.now();
+      try {
+        const row = await measurePair(label, child, pools.get(poolKey(config))!, options);
+        row.adapter = config.adapter;
+        results[config.kind].push(row);
+        const what = config.kind === 'bot' ? row.label : `router with ${row.label}`;
+        console.log(`  measured ${what} (${took(started)})`);
+      } finally {
+        void child.stop();
+      }
+    }
+  } finally {
+    await releaseInbound(ready);
   }
   return results;
 }

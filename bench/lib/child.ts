@@ -18,7 +18,10 @@ export interface ChildServer {
   request<T>(message: unknown, key: string, timeoutMs?: number): Promise<T>;
   /** Resolves with the exit code and signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Asks the child to stop ('stop' message), then kills it if it has not exited after `graceMs`. */
+  /**
+   * Asks the child to stop ('stop' message), then kills it if it has not exited after `graceMs`.
+   * Later calls return the first call's promise.
+   */
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -106,6 +109,7 @@ export async function startChild(file: string, options: StartChildOptions = {}):
       fail(new Error(`${file} exited before it was ready (${code ?? signal})\n${lines.join('\n')}`));
     });
   });
+  let stopping: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   const request = <T>(message: unknown, key: string, timeoutMs = 30_000): Promise<T> =>
     new Promise<T>((done, fail) => {
       const onMessage = (reply: Record<string, unknown>) => {
@@ -129,15 +133,18 @@ export async function startChild(file: string, options: StartChildOptions = {}):
     lines,
     request,
     exited,
-    async stop(graceMs = 5000) {
-      if (child.exitCode === null && child.signalCode === null) {
-        if (child.connected) child.send('stop');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        const result = await exited;
-        clearTimeout(timer);
-        return result;
-      }
-      return exited;
+    stop(graceMs = 5000) {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          if (child.connected) child.send('stop');
+          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          const result = await exited;
+          clearTimeout(timer);
+          return result;
+        }
+        return exited;
+      })();
+      return stopping;
     },
   };
 }
