@@ -98,17 +98,72 @@ export function rawRequest(path: string, body: string, contentType: string): Raw
   return { requestBuffer: Buffer.concat([Buffer.from(head), bytes]) };
 }
 
-/** A cursor over pre-built requests, shared by every autocannon connection. */
+/**
+ * A cursor over pre-built requests, shared by every autocannon connection. The array may grow
+ * between runs (a SignedPool's), so a wrap is noted when it happens.
+ */
 export class Cursor {
   next = 0;
+  /** True once a request was taken a second time (past the end, from the start again). */
+  wrapped = false;
   constructor(readonly requests: readonly RawRequest[]) {}
-  get wrapped(): boolean {
-    return this.next > this.requests.length;
-  }
   take(): RawRequest {
+    if (this.next >= this.requests.length) this.wrapped = true;
     return this.requests[this.next++ % this.requests.length]!;
   }
 }
+
+/**
+ * Unique signed requests, made on demand and kept, one array per route (index i is the i-th
+ * callback on each). Before each run, `reserve` makes enough for the run at twice the fastest rate
+ * seen so far on the pool (at `firstRate` before its first run), in chunks; nothing is made during
+ * a run. Rows that share a pool each start from its first request (each row has a fresh server),
+ * so the pool grows to what its fastest row needs instead of being sized for a rate cap up front.
+ */
+export class SignedPool<R extends string> {
+  readonly routes: Record<R, RawRequest[]>;
+  private fastest = 0;
+  constructor(
+    routes: readonly R[],
+    /** Makes requests `first`… `first + count - 1`, `count` for every route. */
+    private readonly sign: (first: number, count: number) => Record<R, RawRequest[]>,
+    /** Requests per second assumed before the first run has been seen. */
+    private readonly firstRate: number,
+  ) {
+    this.routes = Object.fromEntries(routes.map((r) => [r, []])) as unknown as Record<R, RawRequest[]>;
+  }
+  get size(): number {
+    return (Object.values(this.routes) as RawRequest[][])[0]!.length;
+  }
+  /** Makes requests until there are `count`. */
+  async fill(count: number): Promise<void> {
+    while (this.size < count) {
+      await yieldToLoop();
+      const more = this.sign(this.size, Math.min(SIGN_CHUNK, count - this.size));
+      for (const route of Object.keys(this.routes) as R[]) this.routes[route].push(...more[route]);
+    }
+  }
+  /** Before a run of `seconds` from `cursor`: enough requests after it (the runs end up to ~0.1 s late). */
+  reserve(cursor: Cursor, seconds: number): Promise<void> {
+    const rate = this.fastest > 0 ? 2 * this.fastest : this.firstRate;
+    return this.fill(cursor.next + Math.ceil(rate * (seconds + 0.1)) + SIGN_CHUNK);
+  }
+  /** After a run: it took `taken` requests in `seconds`. */
+  observe(taken: number, seconds: number): void {
+    this.fastest = Math.max(this.fastest, taken / Math.max(seconds, 0.01));
+  }
+  /** `run` with room reserved first and the rate noted after. */
+  async run(url: string, seconds: number, connections: number, cursor: Cursor): Promise<autocannon.Result> {
+    await this.reserve(cursor, seconds);
+    const from = cursor.next;
+    const result = await run(url, seconds, connections, cursor);
+    this.observe(cursor.next - from, result.duration);
+    return result;
+  }
+}
+
+/** Requests signed per chunk (the event loop runs between chunks). */
+const SIGN_CHUNK = 250;
 
 /** autocannon's sample interval in `run`, ms. */
 const SAMPLE_MS = 20;
@@ -151,19 +206,24 @@ async function measurePair(
   pool: RawPool,
   options: InboundOptions,
 ): Promise<InboundRow> {
-  const wecom = new Cursor(pool.wecom);
+  const wecom = new Cursor(pool.signed.routes.wecom);
   const bare = new Cursor(pool.bare);
   const floor = new Cursor(pool.floor);
+  // The WeCom route needs a new request each time (its msgid is remembered); the others may repeat.
+  const go = (cursor: Cursor, seconds: number) =>
+    cursor === wecom
+      ? pool.signed.run(child.url, seconds, options.connections, cursor)
+      : run(child.url, seconds, options.connections, cursor);
   if (options.warmup > 0) {
-    for (const cursor of [bare, floor, wecom])
-      await run(child.url, options.warmup, options.connections, cursor);
+    for (const cursor of [bare, floor, wecom]) await go(cursor, options.warmup);
   }
   const rounds = options.rounds ?? 3;
   const seconds = options.duration / rounds;
   const cpu = () => child.request<number>('cpu', 'cpu');
   const measure = async (cursor: Cursor) => {
+    if (cursor === wecom) await pool.signed.reserve(cursor, seconds);
     const before = await cpu();
-    const result = await run(child.url, seconds, options.connections, cursor);
+    const result = await go(cursor, seconds);
     return figures(result, (await cpu()) - before);
   };
   const runs: { bare: RouteFigures[]; floor: RouteFigures[]; wecom: RouteFigures[] } = {
@@ -191,27 +251,43 @@ async function measurePair(
   };
 }
 
+/** Bare and floor requests per pool (they may repeat: neither route remembers a msgid). */
+const BARE_POOL = 5000;
+
+/** Requests per second the WeCom route is assumed to reach before its first run (a fast machine's). */
+const WECOM_FIRST_RATE = 12_000;
+
 /**
- * The same signed requests twice: to the WeCom path, and to the bare route with the same query and
- * body (same size on the wire; the bare route ignores them).
+ * A row's requests: the signed WeCom requests (made on demand), and the first 5000 of them again
+ * to the bare and floor routes with the same query and body (same size on the wire; the bare
+ * route ignores them).
  */
-function rawPools(requests: readonly PooledRequest[], wecomPath: string, contentType: string) {
-  const onPath = (path: string) =>
-    requests
-      .slice(0, 5000)
-      .map((r) => rawRequest(path + r.path.slice(wecomPath.length), r.body, contentType));
-  return {
-    wecom: requests.map((r) => rawRequest(r.path, r.body, contentType)),
-    bare: onPath(BARE_PATH),
-    floor: onPath(FLOOR_PATH),
-  };
+interface RawPool {
+  signed: SignedPool<'wecom'>;
+  bare: readonly RawRequest[];
+  floor: readonly RawRequest[];
 }
 
-type RawPool = ReturnType<typeof rawPools>;
-
-function poolSize(options: InboundOptions): number {
-  // Enough unique requests for warm-up and measurement at up to ~12k req/s on the WeCom route.
-  return Math.ceil((options.duration + options.warmup) * 12_000);
+async function rawPool(config: InboundServerConfig): Promise<RawPool> {
+  const wecomPath = config.kind === 'bot' ? '/wecom/bot' : '/wecom/callback';
+  const type = CONTENT_TYPE[config.kind];
+  const count = config.apps ?? 1;
+  // The target is the last app: every app's signature is computed anyway (no "first match wins").
+  const target = benchApps(count)[count - 1]!;
+  const make = (first: number, n: number): PooledRequest[] =>
+    config.kind === 'bot'
+      ? botCallbackPool(n, wecomPath, 1024, first)
+      : appCallbackPool(n, wecomPath, target, 1024, first);
+  const signed = new SignedPool(
+    ['wecom'],
+    (first, n) => ({ wecom: make(first, n).map((r) => rawRequest(r.path, r.body, type)) }),
+    WECOM_FIRST_RATE,
+  );
+  const firsts = await inChunks(BARE_POOL, make, SIGN_CHUNK);
+  signed.routes.wecom.push(...firsts.map((r) => rawRequest(r.path, r.body, type)));
+  const onPath = (path: string) =>
+    firsts.map((r) => rawRequest(path + r.path.slice(wecomPath.length), r.body, type));
+  return { signed, bare: onPath(BARE_PATH), floor: onPath(FLOOR_PATH) };
 }
 
 /** One inbound row: its label and the config of its server child (bench/inbound-server.ts). */
@@ -271,7 +347,7 @@ export const yieldToLoop = () => new Promise<void>((done) => setImmediate(done))
  * seconds, and meanwhile starting children report over IPC and timers (ready timeouts, a Redis
  * PING's) must not fire late.
  */
-export async function inChunks<T>(
+async function inChunks<T>(
   count: number,
   make: (first: number, count: number) => T[],
   chunk = 250,
@@ -298,26 +374,13 @@ export async function prepareInbound(options: InboundOptions): Promise<InboundPr
   for (const child of starting) child.catch(() => {});
   try {
     const pools = new Map<string, RawPool>();
-    const size = poolSize(options);
     for (const { config } of rows) {
       const key = poolKey(config);
       if (pools.has(key)) continue;
-      const started = Date.now();
-      if (config.kind === 'bot') {
-        const signed = await inChunks(size, (first, n) => botCallbackPool(n, '/wecom/bot', 1024, first));
-        pools.set(key, rawPools(signed, '/wecom/bot', CONTENT_TYPE.bot));
-      } else {
-        const count = config.apps ?? 1;
-        // The target is the last app: every app's signature is computed anyway (no "first match wins").
-        const target = benchApps(count)[count - 1]!;
-        const signed = await inChunks(size, (first, n) =>
-          appCallbackPool(n, '/wecom/callback', target, 1024, first),
-        );
-        pools.set(key, rawPools(signed, '/wecom/callback', CONTENT_TYPE.app));
-      }
-      const what =
-        config.kind === 'bot' ? 'bot callbacks' : `XML app callbacks (last of ${config.apps ?? 1} apps)`;
-      console.log(`  ${fmt(size)} signed 1 KB ${what} (unique msgids) generated in ${took(started)}`);
+      const pool = await rawPool(config);
+      // Enough for the first warm-up at the assumed rate; later runs reserve what they need.
+      await pool.signed.fill(Math.ceil(WECOM_FIRST_RATE * (options.warmup + 0.1)));
+      pools.set(key, pool);
     }
     return { rows, children: await Promise.all(starting), pools };
   } catch (error) {
@@ -356,6 +419,8 @@ export async function runInbound(
         void child.stop();
       }
     }
+    const made = [...pools].map(([key, pool]) => `${key} ${fmt(pool.signed.size)}`).join(', ');
+    console.log(`  signed 1 KB callbacks made (unique msgids, as the rates needed): ${made}`);
   } finally {
     await releaseInbound(ready);
   }

@@ -34,11 +34,10 @@ import {
   Cursor,
   figures,
   type InboundOptions,
-  inChunks,
   median,
   type RouteFigures,
   rawRequest,
-  run,
+  SignedPool,
   took,
 } from './inbound.bench.ts';
 import { benchFromDist, type ChildServer, startChild } from './lib/child.ts';
@@ -95,7 +94,7 @@ export interface RedisPrepared {
   sim: WeComSimulator;
   sink: ChildServer;
   /** Per hot path, its server child (all started side by side, all listening) and its request pool. */
-  paths: Map<HotPathName, { prefix: string; child: ChildServer; pool: Awaited<ReturnType<typeof poolFor>> }>;
+  paths: Map<HotPathName, { prefix: string; child: ChildServer; pool: SignedPool<'memory' | 'redis'> }>;
 }
 
 /** Why the Redis rows cannot run (no Redis answered PING), or undefined when they can. */
@@ -150,10 +149,10 @@ export async function prepareRedis(
       return { path, prefix, child };
     });
     const paths: RedisPrepared['paths'] = new Map();
-    // Enough unique callbacks for warm-up and measurement at up to ~8k req/s per route.
-    const size = Math.ceil((options.duration + options.warmup) * 8000);
     for (const { path, prefix, child } of starting) {
-      const pool = await poolFor(path, size, urls.responseUrl, prefix.split(':')[1]!);
+      const pool = poolFor(path, urls.responseUrl, prefix.split(':')[1]!);
+      // Enough for the first warm-up at the assumed rate; later runs reserve what they need.
+      await pool.fill(Math.ceil(REDIS_FIRST_RATE * (options.warmup + 0.1)));
       paths.set(path, { prefix, child: await child, pool });
     }
     return { runId, client, sim, sink, paths };
@@ -213,38 +212,46 @@ export async function releaseRedis(prepared: RedisPrepared): Promise<void> {
   prepared.client.disconnect();
 }
 
-async function poolFor(path: HotPathName, size: number, responseUrl: string, tag: string) {
-  const signed = await inChunks(size, (first, count) =>
-    Array.from({ length: count }, (_, n) => {
-      const i = first + n;
-      return hotPathCallback(path, i, {
-        tag,
-        from: `user-${String(i % 1000).padStart(4, '0')}`,
-        // Every bot message carries its response_url (WeCom's do); only one path posts to it.
-        ...(path === 'app-message-send'
-          ? {}
-          : { responseUrl: `${responseUrl}/cgi-bin/aibot/response?response_code=bench${tag}${i}` }),
+/** Requests per second a Redis row's route is assumed to reach before its first run. */
+const REDIS_FIRST_RATE = 8000;
+
+/** The same signed callbacks on /memory and on /redis, made as the runs need them. */
+function poolFor(path: HotPathName, responseUrl: string, tag: string): SignedPool<'memory' | 'redis'> {
+  return new SignedPool(
+    ['memory', 'redis'],
+    (first, count) => {
+      const signed = Array.from({ length: count }, (_, n) => {
+        const i = first + n;
+        return hotPathCallback(path, i, {
+          tag,
+          from: `user-${String(i % 1000).padStart(4, '0')}`,
+          // Every bot message carries its response_url (WeCom's do); only one path posts to it.
+          ...(path === 'app-message-send'
+            ? {}
+            : { responseUrl: `${responseUrl}/cgi-bin/aibot/response?response_code=bench${tag}${i}` }),
+        });
       });
-    }),
+      return {
+        memory: signed.map((s) => rawRequest(`/memory${s.search}`, s.body, CONTENT_TYPE[path])),
+        redis: signed.map((s) => rawRequest(`/redis${s.search}`, s.body, CONTENT_TYPE[path])),
+      };
+    },
+    REDIS_FIRST_RATE,
   );
-  return {
-    memory: signed.map((s) => rawRequest(`/memory${s.search}`, s.body, CONTENT_TYPE[path])),
-    redis: signed.map((s) => rawRequest(`/redis${s.search}`, s.body, CONTENT_TYPE[path])),
-  };
 }
 
 async function measurePath(
   path: HotPathName,
   child: ChildServer,
-  pool: Awaited<ReturnType<typeof poolFor>>,
+  pool: SignedPool<'memory' | 'redis'>,
   count: HotPathCount,
   options: InboundOptions,
 ): Promise<RedisRow> {
-  const memory = new Cursor(pool.memory);
-  const redis = new Cursor(pool.redis);
+  const memory = new Cursor(pool.routes.memory);
+  const redis = new Cursor(pool.routes.redis);
   if (options.warmup > 0) {
-    await run(child.url, options.warmup, options.connections, memory);
-    await run(child.url, options.warmup, options.connections, redis);
+    await pool.run(child.url, options.warmup, options.connections, memory);
+    await pool.run(child.url, options.warmup, options.connections, redis);
   }
   const rounds = options.rounds ?? 3;
   const seconds = options.duration / rounds;
@@ -253,10 +260,11 @@ async function measurePath(
   // A route's figures include the replies its callbacks left in the background: req/s is the
   // callbacks answered over the run plus the time their replies took to go out, CPU likewise.
   const measure = async (cursor: Cursor) => {
+    await pool.reserve(cursor, seconds);
     await idle();
     const before = await cpu();
     const started = performance.now();
-    const result = await run(child.url, seconds, options.connections, cursor);
+    const result = await pool.run(child.url, seconds, options.connections, cursor);
     await idle();
     const elapsed = (performance.now() - started) / 1000;
     const f = figures(result, (await cpu()) - before);
