@@ -1,10 +1,13 @@
 /**
- * A TypeScript server in a child process (`node --import tsx <file>`), with an IPC channel: the
+ * A TypeScript server in a child process (`node --import tsx <file>`, or its compiled JavaScript
+ * when it runs the built packages: see compiledForDist), with an IPC channel: the
  * child says `{ ready: true, port }` once it listens. The server under test and the load generator
  * never share one event loop (on two cores, each gets one).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './frameworks.ts';
 
@@ -45,20 +48,85 @@ export function benchFromDist(): boolean {
   return process.env.WECOM_BENCH_FROM !== 'src';
 }
 
+/** A package entry that bench/lib/dist-hooks.mjs maps to its dist (`packages/<name>/src/index*.ts`). */
+const DIST_ENTRY = /\/packages\/[a-z]+\/src\/index(?:\.node|\.web)?\.ts$/;
+const BENCH_DIR = resolve(REPO_ROOT, 'bench');
+const compiledFiles = new Map<string, string | undefined>();
+let typescript: typeof import('typescript') | undefined;
+
+/**
+ * A child that runs the built packages needs tsx only for the bench's own TypeScript, and tsx
+ * costs about half a second of CPU per child (its loader, source maps): so that file and the
+ * bench files it imports are compiled here, once per process, to `<name>.child.mjs` beside each
+ * source (git-ignored; same directory, so `import.meta.url` and package resolution are unchanged).
+ * Types are only stripped (TypeScript's transpileModule); relative `.ts` imports point at the
+ * compiled siblings, and package entries stay as they are for dist-hooks.mjs to map. Undefined
+ * when the file imports TypeScript outside bench/ that is not a package entry (the Redis rows'
+ * children import packages/redis/test/): tsx runs it then.
+ */
+export function compiledForDist(file: string): string | undefined {
+  const source = resolve(REPO_ROOT, file);
+  if (compiledFiles.has(source)) return compiledFiles.get(source);
+  compiledFiles.set(source, undefined);
+  if (!source.startsWith(`${BENCH_DIR}/`) || !source.endsWith('.ts')) return undefined;
+  const out = resolve(dirname(source), `${basename(source, '.ts')}.child.mjs`);
+  // An import cycle finds the output path here.
+  compiledFiles.set(source, out);
+  typescript ??= createRequire(import.meta.url)('typescript') as typeof import('typescript');
+  const ts = typescript;
+  const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), {
+    fileName: source,
+    compilerOptions: {
+      module: ts.ModuleKind.ESNext,
+      target: ts.ScriptTarget.ES2022,
+      // No comments: the import specifiers are then the only quoted text after `from` / `import`.
+      removeComments: true,
+    },
+  });
+  let complete = true;
+  const code = outputText.replace(
+    /(\bfrom\s*|\bimport\s*\(?\s*)(['"])(\.{1,2}\/[^'"]+\.ts)\2/g,
+    (whole, lead: string, quote: string, specifier: string) => {
+      const target = resolve(dirname(source), specifier);
+      if (DIST_ENTRY.test(target)) return whole;
+      const compiled = compiledForDist(relative(REPO_ROOT, target));
+      if (!compiled) {
+        complete = false;
+        return whole;
+      }
+      return `${lead}${quote}./${relative(dirname(source), compiled)}${quote}`;
+    },
+  );
+  if (!complete) {
+    compiledFiles.set(source, undefined);
+    return undefined;
+  }
+  let current: string | undefined;
+  try {
+    current = readFileSync(out, 'utf8');
+  } catch {}
+  if (current !== code) {
+    // Another run may read it meanwhile: it sees the old file or the new one, never half of one.
+    const temporary = `${out}.${process.pid}.tmp`;
+    writeFileSync(temporary, code);
+    renameSync(temporary, out);
+  }
+  return out;
+}
+
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
 export async function startChild(file: string, options: StartChildOptions = {}): Promise<ChildServer> {
+  const compiled = options.dist ? compiledForDist(file) : undefined;
   const child = spawn(
     process.execPath,
     [
       ...(options.nodeFlags ?? []),
       ...(options.dist ? ['--import', pathToFileURL(resolve(REPO_ROOT, 'bench/lib/use-dist.mjs')).href] : []),
-      '--import',
-      'tsx',
-      resolve(REPO_ROOT, file),
+      ...(compiled ? [compiled] : ['--import', 'tsx', resolve(REPO_ROOT, file)]),
       ...(options.args ?? []),
     ],
     {
