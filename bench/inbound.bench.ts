@@ -491,6 +491,11 @@ export function printInbound(results: InboundResults, options: InboundOptions): 
     '    unavoidable work (verify the signature, decrypt, parse, encrypt and sign the reply) with the synchronous codec.',
     '    server CPU µs/req = CPU time of the server process per answered request (robust to load from other processes).',
   );
+  if ([...results.bot, ...results.app].some((row) => row.adapter === 'fastify')) {
+    out.push(
+      "    Fastify: the plugin's onRequest hook sees every request, the bare and floor routes' too (Fastify runs hooks after routing).",
+    );
+  }
   return out.join('\n');
 }
 
