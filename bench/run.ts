@@ -12,6 +12,8 @@
  *
  * --quick: 1.2 s per route (3 interleaved runs of 0.4 s) after 0.3 s of warm-up instead of 6 s
  * after 1 s, and 3 Redis callbacks counted one at a time instead of 5; every row is still measured.
+ * Either way, every server child of the (b), (c) and (r) rows is started first, side by side, while
+ * the first requests are signed; then the rows are measured one after the other.
  * --only inbound: the (b), (c) and (r) rows; --only redis: (r) alone; --no-redis: without (r).
  */
 import { cpus, loadavg, totalmem } from 'node:os';
