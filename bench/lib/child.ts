@@ -50,28 +50,30 @@ export function benchFromDist(): boolean {
 
 /** A package entry that bench/lib/dist-hooks.mjs maps to its dist (`packages/<name>/src/index*.ts`). */
 const DIST_ENTRY = /\/packages\/[a-z]+\/src\/index(?:\.node|\.web)?\.ts$/;
-const BENCH_DIR = resolve(REPO_ROOT, 'bench');
+/** Where compiled files may be written: the bench's and the packages' test helpers (never src/). */
+const COMPILED_DIRS = /^(?:bench|packages\/[a-z]+\/test)\//;
+const IMPORT = /(\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"]+)\2/g;
 const compiledFiles = new Map<string, string | undefined>();
 let typescript: typeof import('typescript') | undefined;
 
 /**
- * A child that runs the built packages needs tsx only for the bench's own TypeScript, and tsx
- * costs about half a second of CPU per child (its loader, source maps): so that file and the
- * bench files it imports are compiled here, once per process, to `<name>.child.mjs` beside each
- * source (git-ignored; same directory, so `import.meta.url` and package resolution are unchanged).
- * Types are only stripped (TypeScript's transpileModule); relative `.ts` imports point at the
- * compiled siblings, and package entries stay as they are for dist-hooks.mjs to map. Undefined
- * when the file imports TypeScript outside bench/ that is not a package entry (the Redis rows'
- * children import packages/redis/test/): tsx runs it then.
+ * A child that runs the built packages needs tsx only for the repository's own TypeScript around
+ * them, and tsx costs about half a second of CPU per child (its loader, source maps): so the
+ * child's file and the TypeScript it imports are compiled here, once per process, to
+ * `<name>.child.mjs` beside each source (git-ignored; same directory, so `import.meta.url` and
+ * package resolution are unchanged). Only files under bench/ and packages/<name>/test/ are
+ * compiled in place; a file elsewhere that imports nothing (packages/redis/src/scripts.ts, its
+ * constants) is compiled beside the file importing it, so nothing is written into a package's
+ * src/ (scripts/bench.mjs rebuilds when src/ changes). Types are only stripped (TypeScript's
+ * transpileModule); relative `.ts` imports point at the compiled files, and package entries stay
+ * as they are for dist-hooks.mjs to map. Undefined when something cannot be compiled so: tsx runs
+ * the child then.
  */
-export function compiledForDist(file: string): string | undefined {
+export function compiledForDist(file: string, importer?: string): string | undefined {
   const source = resolve(REPO_ROOT, file);
   if (compiledFiles.has(source)) return compiledFiles.get(source);
   compiledFiles.set(source, undefined);
-  if (!source.startsWith(`${BENCH_DIR}/`) || !source.endsWith('.ts')) return undefined;
-  const out = resolve(dirname(source), `${basename(source, '.ts')}.child.mjs`);
-  // An import cycle finds the output path here.
-  compiledFiles.set(source, out);
+  if (!source.endsWith('.ts')) return undefined;
   typescript ??= createRequire(import.meta.url)('typescript') as typeof import('typescript');
   const ts = typescript;
   const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), {
@@ -83,20 +85,28 @@ export function compiledForDist(file: string): string | undefined {
       removeComments: true,
     },
   });
+  const inPlace = COMPILED_DIRS.test(relative(REPO_ROOT, source));
+  const standalone = !IMPORT.test(outputText);
+  IMPORT.lastIndex = 0;
+  if (!inPlace && !(standalone && importer)) return undefined;
+  const out = inPlace
+    ? resolve(dirname(source), `${basename(source, '.ts')}.child.mjs`)
+    : resolve(dirname(importer!), `${basename(source, '.ts')}.from-${basename(dirname(source))}.child.mjs`);
+  // An import cycle finds the output path here.
+  compiledFiles.set(source, out);
   let complete = true;
-  const code = outputText.replace(
-    /(\bfrom\s*|\bimport\s*\(?\s*)(['"])(\.{1,2}\/[^'"]+\.ts)\2/g,
-    (whole, lead: string, quote: string, specifier: string) => {
-      const target = resolve(dirname(source), specifier);
-      if (DIST_ENTRY.test(target)) return whole;
-      const compiled = compiledForDist(relative(REPO_ROOT, target));
-      if (!compiled) {
-        complete = false;
-        return whole;
-      }
-      return `${lead}${quote}./${relative(dirname(source), compiled)}${quote}`;
-    },
-  );
+  const code = outputText.replace(IMPORT, (whole, lead: string, quote: string, specifier: string) => {
+    if (!/^\.{1,2}\/.*\.ts$/.test(specifier)) return whole;
+    const target = resolve(dirname(source), specifier);
+    if (DIST_ENTRY.test(target)) return whole;
+    const compiled = compiledForDist(relative(REPO_ROOT, target), source);
+    if (!compiled) {
+      complete = false;
+      return whole;
+    }
+    const path = relative(dirname(out), compiled);
+    return `${lead}${quote}${path.startsWith('.') ? path : `./${path}`}${quote}`;
+  });
   if (!complete) {
     compiledFiles.set(source, undefined);
     return undefined;
