@@ -23,6 +23,8 @@ declare module 'autocannon' {
       url: string;
       connections?: number;
       duration?: number;
+      /** Milliseconds between samples (default 1000); the stop flag is checked on each. */
+      sampleInt?: number;
       amount?: number;
       pipelining?: number;
       timeout?: number;

@@ -17,8 +17,8 @@ import { WeComBot } from '../packages/bot/src/index.ts';
 import { CallbackRouter } from '../packages/callback/src/index.ts';
 import { silentLogger, type WeComHandler } from '../packages/core/src/index.ts';
 import { parseXml, WeComCryptoSync, xmlText } from '../packages/crypto/src/index.node.ts';
-import { BOT_KEYS, benchApps } from './lib/fixtures.ts';
 import { type AdapterName, type FloorHandler, serve } from './lib/frameworks.ts';
+import { BOT_KEYS, benchApps } from './lib/keys.ts';
 
 export interface InboundServerConfig {
   adapter: AdapterName;

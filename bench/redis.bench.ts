@@ -29,7 +29,7 @@ import {
   hotPathCallback,
 } from '../packages/redis/test/hot-paths.ts';
 import { pingRedis } from '../packages/redis/test/redis-server.ts';
-import { startWeComSimulator } from '../packages/testing/src/index.ts';
+import { startWeComSimulator, type WeComSimulator } from '../packages/testing/src/index.ts';
 import {
   Cursor,
   figures,
@@ -37,9 +37,10 @@ import {
   median,
   type RouteFigures,
   rawRequest,
-  run,
+  SignedPool,
+  took,
 } from './inbound.bench.ts';
-import { benchFromDist, startChild } from './lib/child.ts';
+import { benchFromDist, type ChildServer, startChild } from './lib/child.ts';
 import { fmt, table } from './lib/table.ts';
 
 type Redis = ReturnType<typeof newIoRedis>;
@@ -87,31 +88,95 @@ async function deleteUnder(client: Redis, prefix: string): Promise<number> {
   return deleted;
 }
 
-export async function runRedis(options: InboundOptions & { countCallbacks?: number }): Promise<RedisResults> {
-  if (!(await pingRedis(REDIS_URL))) {
-    const skipped = `no Redis answered PING at ${REDIS_URL.replace(/\/\/[^/@]*@/, '//[credentials]@')}`;
+export interface RedisPrepared {
+  runId: string;
+  client: Redis;
+  sim: WeComSimulator;
+  sink: ChildServer;
+  /** Per hot path, its server child (all started side by side, all listening) and its request pool. */
+  paths: Map<HotPathName, { prefix: string; child: ChildServer; pool: SignedPool<'memory' | 'redis'> }>;
+}
+
+/** Why the Redis rows cannot run (no Redis answered PING), or undefined when they can. */
+export async function redisSkipReason(): Promise<string | undefined> {
+  if (await pingRedis(REDIS_URL)) return undefined;
+  return `no Redis answered PING at ${REDIS_URL.replace(/\/\/[^/@]*@/, '//[credentials]@')}`;
+}
+
+/**
+ * Starts everything the Redis rows need before the first is measured: the simulated WeCom of the
+ * count runs, the reply sink, one server child per hot path (side by side) and each path's request
+ * pool. If a part fails, what was started is stopped.
+ */
+export async function prepareRedis(
+  options: InboundOptions,
+  /** The answer of `redisSkipReason()` when it was asked already (default: ask now). */
+  checked?: { skipped: string | undefined },
+): Promise<RedisPrepared | { skipped: string }> {
+  const skipped = checked ? checked.skipped : await redisSkipReason();
+  if (skipped !== undefined) {
     console.log(`  Redis rows skipped: ${skipped}`);
-    return { url: REDIS_URL, rows: [], skipped };
+    return { skipped };
   }
-  const run_id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const client = newIoRedis(REDIS_URL);
-  const sim = await startWeComSimulator({
-    apps: [
-      {
-        name: HOT_APP.name,
-        corpId: HOT_APP.corpId,
-        corpSecret: HOT_APP.corpSecret,
-        agentId: HOT_APP.agentId,
-      },
-    ],
-  });
-  // The load runs' replies go to a child process of their own; the count run's to `sim` here.
-  const sink = await startChild('bench/reply-sink.ts', { dist: benchFromDist() });
-  const urls = await sink.request<{ sim: string; responseUrl: string }>('urls', 'urls');
+  const started: Promise<ChildServer>[] = [];
+  let sim: WeComSimulator | undefined;
+  try {
+    sim = await startWeComSimulator({
+      apps: [
+        {
+          name: HOT_APP.name,
+          corpId: HOT_APP.corpId,
+          corpSecret: HOT_APP.corpSecret,
+          agentId: HOT_APP.agentId,
+        },
+      ],
+    });
+    // The load runs' replies go to a child process of their own; the count runs' to `sim` here.
+    const sinkStarting = startChild('bench/reply-sink.ts', { dist: benchFromDist() });
+    started.push(sinkStarting);
+    const sink = await sinkStarting;
+    const urls = await sink.request<{ sim: string; responseUrl: string }>('urls', 'urls');
+    const starting = HOT_PATHS.map((path) => {
+      const prefix = `wecom-bench:${runId}:load:${path}:`;
+      const child = startChild('bench/redis-server.ts', {
+        args: [JSON.stringify({ path, redisUrl: REDIS_URL, prefix, apiBase: urls.sim })],
+        dist: benchFromDist(),
+      });
+      started.push(child);
+      child.catch(() => {});
+      return { path, prefix, child };
+    });
+    const paths: RedisPrepared['paths'] = new Map();
+    for (const { path, prefix, child } of starting) {
+      const pool = poolFor(path, urls.responseUrl, prefix.split(':')[1]!);
+      // Enough for the first warm-up at the assumed rate; later runs reserve what they need.
+      await pool.fill(Math.ceil(REDIS_FIRST_RATE * (options.warmup + 0.1)));
+      paths.set(path, { prefix, child: await child, pool });
+    }
+    return { runId, client, sim, sink, paths };
+  } catch (error) {
+    await Promise.allSettled(started.map((child) => child.then((c) => c.stop(10_000))));
+    await sim?.close();
+    client.disconnect();
+    throw error;
+  }
+}
+
+export async function runRedis(
+  options: InboundOptions & { countCallbacks?: number },
+  prepared?: RedisPrepared | { skipped: string },
+): Promise<RedisResults> {
+  const ready = prepared ?? (await prepareRedis(options));
+  if (!('paths' in ready)) return { url: REDIS_URL, rows: [], skipped: ready.skipped };
+  const { runId, client, sim, paths } = ready;
   const rows: RedisRow[] = [];
+  const cleaning: Promise<unknown>[] = [];
   try {
     for (const path of HOT_PATHS) {
-      const countPrefix = `wecom-bench:${run_id}:count:${path}:`;
+      const started = Date.now();
+      const countPrefix = `wecom-bench:${runId}:count:${path}:`;
       const count = await countHotPath(path, {
         client,
         prefix: countPrefix,
@@ -121,111 +186,119 @@ export async function runRedis(options: InboundOptions & { countCallbacks?: numb
       });
       await deleteUnder(client, countPrefix);
       sim.clearCalls();
-      const prefix = `wecom-bench:${run_id}:load:${path}:`;
+      const { prefix, child, pool } = paths.get(path)!;
       try {
-        rows.push(await measurePath(path, prefix, count, urls, options));
+        rows.push(await measurePath(path, child, pool, count, options));
       } finally {
-        await deleteUnder(client, prefix);
+        // In the background: the next row begins with its count run.
+        cleaning.push(child.stop(10_000).then(() => deleteUnder(client, prefix)));
       }
-      console.log(`  measured Redis row: ${HOT_PATH_LABELS[path]}`);
+      console.log(`  measured Redis row: ${HOT_PATH_LABELS[path]} (${took(started)})`);
     }
   } finally {
-    await sink.stop();
-    await sim.close();
-    // Nothing of this run may stay behind.
-    await deleteUnder(client, `wecom-bench:${run_id}:`);
-    client.disconnect();
+    await Promise.allSettled(cleaning);
+    await releaseRedis(ready);
   }
   return { url: REDIS_URL, rows };
 }
 
-function poolFor(path: HotPathName, size: number, responseUrl: string, tag: string) {
-  const memory: ReturnType<typeof rawRequest>[] = [];
-  const redis: ReturnType<typeof rawRequest>[] = [];
-  for (let i = 0; i < size; i++) {
-    const signed = hotPathCallback(path, i, {
-      tag,
-      from: `user-${String(i % 1000).padStart(4, '0')}`,
-      // Every bot message carries its response_url (WeCom's do); only one path posts to it.
-      ...(path === 'app-message-send'
-        ? {}
-        : { responseUrl: `${responseUrl}/cgi-bin/aibot/response?response_code=bench${tag}${i}` }),
-    });
-    memory.push(rawRequest(`/memory${signed.search}`, signed.body, CONTENT_TYPE[path]));
-    redis.push(rawRequest(`/redis${signed.search}`, signed.body, CONTENT_TYPE[path]));
-  }
-  return { memory, redis };
+/** Stops the children, the sink and the simulator of a preparation and deletes every key of its run. */
+export async function releaseRedis(prepared: RedisPrepared): Promise<void> {
+  await Promise.allSettled([...prepared.paths.values()].map(({ child }) => child.stop(10_000)));
+  await prepared.sink.stop();
+  await prepared.sim.close();
+  // Nothing of this run may stay behind.
+  await deleteUnder(prepared.client, `wecom-bench:${prepared.runId}:`);
+  prepared.client.disconnect();
+}
+
+/** Requests per second a Redis row's route is assumed to reach before its first run. */
+const REDIS_FIRST_RATE = 8000;
+
+/** The same signed callbacks on /memory and on /redis, made as the runs need them. */
+function poolFor(path: HotPathName, responseUrl: string, tag: string): SignedPool<'memory' | 'redis'> {
+  return new SignedPool(
+    ['memory', 'redis'],
+    (first, count) => {
+      const signed = Array.from({ length: count }, (_, n) => {
+        const i = first + n;
+        return hotPathCallback(path, i, {
+          tag,
+          from: `user-${String(i % 1000).padStart(4, '0')}`,
+          // Every bot message carries its response_url (WeCom's do); only one path posts to it.
+          ...(path === 'app-message-send'
+            ? {}
+            : { responseUrl: `${responseUrl}/cgi-bin/aibot/response?response_code=bench${tag}${i}` }),
+        });
+      });
+      return {
+        memory: signed.map((s) => rawRequest(`/memory${s.search}`, s.body, CONTENT_TYPE[path])),
+        redis: signed.map((s) => rawRequest(`/redis${s.search}`, s.body, CONTENT_TYPE[path])),
+      };
+    },
+    REDIS_FIRST_RATE,
+  );
 }
 
 async function measurePath(
   path: HotPathName,
-  prefix: string,
+  child: ChildServer,
+  pool: SignedPool<'memory' | 'redis'>,
   count: HotPathCount,
-  urls: { sim: string; responseUrl: string },
   options: InboundOptions,
 ): Promise<RedisRow> {
-  // Enough unique callbacks for warm-up and measurement at up to ~8k req/s per route.
-  const size = Math.ceil((options.duration + options.warmup) * 8000);
-  const pool = poolFor(path, size, urls.responseUrl, prefix.split(':')[1]!);
-  const child = await startChild('bench/redis-server.ts', {
-    args: [JSON.stringify({ path, redisUrl: REDIS_URL, prefix, apiBase: urls.sim })],
-    dist: benchFromDist(),
-  });
-  try {
-    const memory = new Cursor(pool.memory);
-    const redis = new Cursor(pool.redis);
-    if (options.warmup > 0) {
-      await run(child.url, options.warmup, options.connections, memory);
-      await run(child.url, options.warmup, options.connections, redis);
-    }
-    const rounds = options.rounds ?? 3;
-    const seconds = options.duration / rounds;
-    const cpu = () => child.request<number>('cpu', 'cpu');
-    const idle = () => child.request<boolean>('idle', 'idle', 120_000);
-    // A route's figures include the replies its callbacks left in the background: req/s is the
-    // callbacks answered over the run plus the time their replies took to go out, CPU likewise.
-    const measure = async (cursor: Cursor) => {
-      await idle();
-      const before = await cpu();
-      const started = performance.now();
-      const result = await run(child.url, seconds, options.connections, cursor);
-      await idle();
-      const elapsed = (performance.now() - started) / 1000;
-      const f = figures(result, (await cpu()) - before);
-      return { ...f, rps: result.requests.total / Math.max(elapsed, seconds) };
-    };
-    const runs: { memory: RouteFigures[]; redis: RouteFigures[] } = { memory: [], redis: [] };
-    for (let i = 0; i < rounds; i++) {
-      runs.memory.push(await measure(memory));
-      runs.redis.push(await measure(redis));
-    }
-    const stats = await child.request<{
-      commands: number;
-      byLabel: Record<string, number>;
-      callbacks: number;
-      failed: Record<string, number>;
-    }>('redis', 'redis', 60_000);
-    // Dispatched in the child: autocannon's totals leave out the requests in flight when a run ends.
-    const callbacks = Math.max(1, stats.callbacks);
-    const m = median(runs.memory);
-    const r = median(runs.redis);
-    return {
-      path,
-      label: HOT_PATH_LABELS[path],
-      memory: m,
-      redis: r,
-      ratio: r.rps / m.rps,
-      commandsUnderLoad: stats.commands / callbacks,
-      commandsUnderLoadByLabel: Object.fromEntries(
-        Object.entries(stats.byLabel).map(([label, n]) => [label, Number((n / callbacks).toFixed(3))]),
-      ),
-      count,
-      poolWrapped: memory.wrapped || redis.wrapped,
-      repliesFailed: stats.failed,
-    };
-  } finally {
-    await child.stop(10_000);
+  const memory = new Cursor(pool.routes.memory);
+  const redis = new Cursor(pool.routes.redis);
+  if (options.warmup > 0) {
+    await pool.run(child.url, options.warmup, options.connections, memory);
+    await pool.run(child.url, options.warmup, options.connections, redis);
   }
+  const rounds = options.rounds ?? 3;
+  const seconds = options.duration / rounds;
+  const cpu = () => child.request<number>('cpu', 'cpu');
+  const idle = () => child.request<boolean>('idle', 'idle', 120_000);
+  // A route's figures include the replies its callbacks left in the background: req/s is the
+  // callbacks answered over the run plus the time their replies took to go out, CPU likewise.
+  const measure = async (cursor: Cursor) => {
+    await pool.reserve(cursor, seconds);
+    await idle();
+    const before = await cpu();
+    const started = performance.now();
+    const result = await pool.run(child.url, seconds, options.connections, cursor);
+    await idle();
+    const elapsed = (performance.now() - started) / 1000;
+    const f = figures(result, (await cpu()) - before);
+    return { ...f, rps: result.requests.total / Math.max(elapsed, seconds) };
+  };
+  const runs: { memory: RouteFigures[]; redis: RouteFigures[] } = { memory: [], redis: [] };
+  for (let i = 0; i < rounds; i++) {
+    runs.memory.push(await measure(memory));
+    runs.redis.push(await measure(redis));
+  }
+  const stats = await child.request<{
+    commands: number;
+    byLabel: Record<string, number>;
+    callbacks: number;
+    failed: Record<string, number>;
+  }>('redis', 'redis', 60_000);
+  // Dispatched in the child: autocannon's totals leave out the requests in flight when a run ends.
+  const callbacks = Math.max(1, stats.callbacks);
+  const m = median(runs.memory);
+  const r = median(runs.redis);
+  return {
+    path,
+    label: HOT_PATH_LABELS[path],
+    memory: m,
+    redis: r,
+    ratio: r.rps / m.rps,
+    commandsUnderLoad: stats.commands / callbacks,
+    commandsUnderLoadByLabel: Object.fromEntries(
+      Object.entries(stats.byLabel).map(([label, n]) => [label, Number((n / callbacks).toFixed(3))]),
+    ),
+    count,
+    poolWrapped: memory.wrapped || redis.wrapped,
+    repliesFailed: stats.failed,
+  };
 }
 
 const avg = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);

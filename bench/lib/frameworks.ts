@@ -1,7 +1,7 @@
 /**
- * Serves WeCom handlers on one of the four ways the SDK is mounted — Express, Koa, Hono on
- * @hono/node-server, plain node:http via core's toNodeListener — with an optional bare route that
- * answers `200 success` in the same framework (the floor the SDK is measured against).
+ * Serves WeCom handlers on one of the five ways the SDK is mounted — Express, Koa, Hono on
+ * @hono/node-server, plain node:http via core's toNodeListener, Fastify — with an optional bare
+ * route that answers `200 success` in the same framework (the floor the SDK is measured against).
  *
  * The frameworks are dependencies of the adapter packages, not of the repository root, so they
  * are loaded with a require rooted in each adapter package, and typed here by the little we use.
@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toNodeListener, type WeComHandler } from '../../packages/core/src/index.ts';
 import { wecomExpress as expressMiddleware } from '../../packages/express/src/index.ts';
+import { wecomFastify } from '../../packages/fastify/src/index.ts';
 import { wecomHono } from '../../packages/hono/src/index.ts';
 import { wecomKoa as koaMiddleware } from '../../packages/koa/src/index.ts';
 
@@ -25,7 +26,7 @@ export const SERVER_OPTIONS = Object.freeze({ connectionsCheckingInterval: 1000 
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const ADAPTERS = ['express', 'koa', 'hono', 'node'] as const;
+export const ADAPTERS = ['express', 'koa', 'hono', 'node', 'fastify'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
 export const ADAPTER_LABELS: Record<AdapterName, string> = {
@@ -33,6 +34,7 @@ export const ADAPTER_LABELS: Record<AdapterName, string> = {
   koa: 'Koa 3',
   hono: 'Hono 4 (@hono/node-server)',
   node: 'node:http (toNodeListener)',
+  fastify: 'Fastify 5',
 };
 
 /** The path of the bare `200 success` route. */
@@ -73,6 +75,28 @@ interface HonoApp {
   use(middleware: unknown): void;
   notFound(handler: (c: HonoContext) => Response): void;
   fetch: (request: Request, ...rest: unknown[]) => Response | Promise<Response>;
+}
+interface FastifyRequest {
+  raw: IncomingMessage;
+  body: unknown;
+}
+interface FastifyReply {
+  code(status: number): FastifyReply;
+  type(contentType: string): FastifyReply;
+  send(body: string): FastifyReply;
+}
+interface FastifyApp {
+  register(plugin: unknown): Promise<unknown>;
+  post(path: string, handler: (request: FastifyRequest, reply: FastifyReply) => unknown): void;
+  removeAllContentTypeParsers(): void;
+  addContentTypeParser(
+    type: string,
+    options: { parseAs: 'string' },
+    parser: (request: FastifyRequest, body: string, done: (error: null, body: string) => void) => void,
+  ): void;
+  listen(options: { port: number; host: string }): Promise<string>;
+  close(): Promise<void>;
+  server: Server;
 }
 interface HonoNodeServer {
   serve(
@@ -217,6 +241,28 @@ export async function serve(
       s.once('error', fail);
     });
     return finish(adapter, started.server, started.port, host);
+  } else if (adapter === 'fastify') {
+    const Fastify = requireFrom('fastify')('fastify') as (options: Record<string, unknown>) => FastifyApp;
+    const app = Fastify({ logger: false });
+    // Every body as a string, whatever its type (the floor wants the raw text; Fastify refuses a
+    // text/xml body it has no parser for). The WeCom paths are answered before any parsing.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    // The plugin's onRequest hook sees every request, these routes' too: Fastify runs hooks after
+    // routing, so no route comes before it (as the bare route comes before the middleware in Express).
+    if (bare)
+      app.post(BARE_PATH, (_request, reply) => reply.type('text/plain; charset=utf-8').send('success'));
+    const floor = options.floor;
+    if (floor) {
+      app.post(FLOOR_PATH, (request, reply) => {
+        const out = floor(request.raw.url ?? '/', String(request.body ?? ''));
+        return reply.code(out.status).type(out.type).send(out.body);
+      });
+    }
+    for (const handler of handlers) await app.register(wecomFastify(handler));
+    await app.listen({ port: 0, host });
+    const served = finish(adapter, app.server, (app.server.address() as AddressInfo).port, host);
+    return { ...served, close: () => app.close() };
   } else {
     let listener: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => notFound(res);
     for (const handler of [...handlers].reverse()) listener = toNodeListener(handler, { next: listener });
