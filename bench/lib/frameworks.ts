@@ -6,7 +6,13 @@
  * The frameworks are dependencies of the adapter packages, not of the repository root, so they
  * are loaded with a require rooted in each adapter package, and typed here by the little we use.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -243,7 +249,10 @@ export async function serve(
     return finish(adapter, started.server, started.port, host);
   } else if (adapter === 'fastify') {
     const Fastify = requireFrom('fastify')('fastify') as (options: Record<string, unknown>) => FastifyApp;
-    const app = Fastify({ logger: false });
+    const app = Fastify({
+      logger: false,
+      serverFactory: (handler: RequestListener) => createServer(SERVER_OPTIONS, handler),
+    });
     // Every body as a string, whatever its type (the floor wants the raw text; Fastify refuses a
     // text/xml body it has no parser for). The WeCom paths are answered before any parsing.
     app.removeAllContentTypeParsers();

@@ -20,6 +20,7 @@
  * seven servers' worth is over the 20,000 a process may hold here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdapterName } from '../../bench/lib/frameworks.ts';
 import { type StartedExample, startExample } from '../../examples/test-support/child.js';
 import { type TempDir, tempDir } from '../../examples/test-support/fixtures.js';
 import {
@@ -43,11 +44,10 @@ import { CATEGORIES, hostileRequest } from './lib/hostile.ts';
 import { APP, APP_PATH, BOT, BOT_PATH, SECRETS } from './lib/keys.ts';
 import { seeded } from './lib/random.ts';
 import { createFloodClient, ordinaryUpload, rawRequest, slowHeaders } from './lib/raw-http.ts';
-import type { ReliabilityAdapter } from './lib/serve-fastify.ts';
 import { countStatus, recordSummary } from './lib/summary.ts';
 
 type Kind = 'bot' | 'app';
-type TargetName = ReliabilityAdapter | 'maven-bot' | 'hermes-callback';
+type TargetName = AdapterName | 'maven-bot' | 'hermes-callback';
 interface Target {
   name: TargetName;
   /** The callbacks it serves (an example serves one kind). */
@@ -118,7 +118,7 @@ afterAll(async () => {
   dir?.remove();
 });
 
-async function startAdapter(adapter: ReliabilityAdapter): Promise<Running> {
+async function startAdapter(adapter: AdapterName): Promise<Running> {
   const child = await startServerChild({
     adapter,
     apiBase: sim.url,

@@ -14,7 +14,7 @@
  * one `RESULT {json}` line and sent as `{ result }`, exit code 0.
  */
 
-import { serve } from '../../bench/lib/frameworks.ts';
+import { type AdapterName, serve } from '../../bench/lib/frameworks.ts';
 import { WeComBot } from '../../packages/bot/src/index.ts';
 import { CallbackRouter } from '../../packages/callback/src/index.ts';
 import {
@@ -24,10 +24,9 @@ import {
   silentLogger,
 } from '../../packages/core/src/index.ts';
 import { APP, APP_PATH, BOT, BOT_PATH } from './lib/keys.ts';
-import { type ReliabilityAdapter, serveFastify } from './lib/serve-fastify.ts';
 
 export interface ServerChildConfig {
-  adapter?: ReliabilityAdapter;
+  adapter?: AdapterName;
   /** Base URL of WeCom's API for the router (the fault proxy). */
   apiBase: string;
   logLevel?: LogLevel | 'silent';
@@ -208,10 +207,7 @@ function stats(): ChildStats {
   };
 }
 
-const served =
-  config.adapter === 'fastify'
-    ? await serveFastify([bot, router])
-    : await serve(config.adapter ?? 'express', [bot, router], { bare: false });
+const served = await serve(config.adapter ?? 'express', [bot, router], { bare: false });
 if (config.headersTimeoutMs !== undefined) served.server.headersTimeout = config.headersTimeoutMs;
 const connections = { open: 0, peak: 0 };
 served.server.on('connection', (socket) => {
