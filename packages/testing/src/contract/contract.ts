@@ -20,6 +20,11 @@ export interface AdapterUnderTest {
    * GET/POST `/other` with 200 `other route`; anything else gets the framework's own 404.
    */
   start(handlers: WeComHandler[]): Promise<Running>;
+  /**
+   * For an adapter that exports `wecomHealth`: serves `wecomHealth()` at GET `/health` and
+   * `wecomHealth(extra)` at GET `/health/detail` through the framework's own routing.
+   */
+  startHealth?(extra: Record<string, unknown>): Promise<Running>;
 }
 
 const XML = '<xml><ToUserName><![CDATA[ww1]]></ToUserName><Encrypt><![CDATA[企业微信+/=]]></Encrypt></xml>';
@@ -134,7 +139,27 @@ export function runAdapterContract(adapter: AdapterUnderTest): void {
       expect(JSON.parse(res.text).body).toBe(body);
     });
   });
+  if (adapter.startHealth) health(adapter.name, adapter.startHealth);
   roundTrips(adapter);
+}
+
+function health(name: string, start: NonNullable<AdapterUnderTest['startHealth']>): void {
+  describe(`${name}: wecomHealth()`, () => {
+    it('answers {"status":"ok"} as JSON, with the extra fields where given', async () => {
+      const server = await start({ service: 'contract', replicas: 2 });
+      try {
+        const res = await request(`${server.base}/health`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(JSON.parse(res.text)).toEqual({ status: 'ok' });
+        const detail = await request(`${server.base}/health/detail`);
+        expect(detail.status).toBe(200);
+        expect(JSON.parse(detail.text)).toEqual({ status: 'ok', service: 'contract', replicas: 2 });
+      } finally {
+        await server.close();
+      }
+    });
+  });
 }
 
 /** A POST whose head and first body byte are sent at once, the rest only on `finish()`. */
