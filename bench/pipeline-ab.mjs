@@ -1,9 +1,10 @@
 /**
  * Two commits' inbound paths in one process, interleaved (robust to load from other processes):
  * a bot (or a router with APPS apps) from each checkout, fed the same signed 1 KB callbacks through
- * receive() in alternating rounds; CPU time per callback, median of the rounds. Each checkout's
- * packages run on that checkout's own dist (dist-hooks.mjs maps an import by the checkout it comes
- * from); the first lines printed prove it: the core whose error classes each bot and router throw.
+ * receive() in alternating rounds; CPU time per callback, median of the rounds, and the ratio
+ * round by round (median and interquartile range). Each checkout's packages run on that
+ * checkout's own dist (dist-hooks.mjs maps an import by the checkout it comes from); the first
+ * lines printed prove it: the core whose error classes each bot and router throw.
  *
  * ROOTS=/path/to/this,/path/to/other node --import ./bench/lib/use-dist.mjs --import tsx \
  *   bench/pipeline-ab.mjs bot|app [rounds] [perRound]   (both checkouts built)
@@ -75,13 +76,19 @@ async function round(s, count) {
 for (const s of subjects) await round(s, per);
 for (let r = 0; r < rounds; r++)
   for (const s of r % 2 ? [...subjects].reverse() : subjects) s.times.push(await round(s, per));
-const med = (a) => {
+const quantile = (a, q) => {
   const b = [...a].sort((x, y) => x - y);
-  return b[Math.floor(b.length / 2)];
+  const at = (b.length - 1) * q;
+  const low = Math.floor(at);
+  return b[low] + (b[Math.min(low + 1, b.length - 1)] - b[low]) * (at - low);
 };
 for (const s of subjects)
   console.log(
-    `${kind} ${s.root}: median ${med(s.times).toFixed(1)} µs, min ${Math.min(...s.times).toFixed(1)}`,
+    `${kind} ${s.root}: median ${quantile(s.times, 0.5).toFixed(1)} µs, min ${Math.min(...s.times).toFixed(1)}`,
   );
-console.log(`ratio first/second (median): ${(med(subjects[0].times) / med(subjects[1].times)).toFixed(3)}`);
+// Round by round (the two ran back to back in each round): first / second.
+const ratios = subjects[0].times.map((t, i) => t / subjects[1].times[i]);
+console.log(
+  `ratio first/second per round: median ${quantile(ratios, 0.5).toFixed(3)}, IQR ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}`,
+);
 process.exit(0);
