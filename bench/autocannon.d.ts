@@ -33,6 +33,8 @@ declare module 'autocannon' {
       body?: string | Buffer;
       requests?: RequestSpec[];
       excludeErrorStats?: boolean;
+      /** Requests per second over all connections (default: as fast as answered). */
+      overallRate?: number;
     }
     interface Histogram {
       average: number;

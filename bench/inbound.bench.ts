@@ -153,10 +153,16 @@ export class SignedPool<R extends string> {
     this.fastest = Math.max(this.fastest, taken / Math.max(seconds, 0.01));
   }
   /** `run` with room reserved first and the rate noted after. */
-  async run(url: string, seconds: number, connections: number, cursor: Cursor): Promise<autocannon.Result> {
+  async run(
+    url: string,
+    seconds: number,
+    connections: number,
+    cursor: Cursor,
+    rate?: number,
+  ): Promise<autocannon.Result> {
     await this.reserve(cursor, seconds);
     const from = cursor.next;
-    const result = await run(url, seconds, connections, cursor);
+    const result = await run(url, seconds, connections, cursor, rate);
     this.observe(cursor.next - from, result.duration);
     return result;
   }
@@ -171,18 +177,21 @@ const SAMPLE_MS = 20;
 /**
  * autocannon with requests taken from a cursor. autocannon's `setupRequest` rebuilds every request
  * (about a third of a core at these rates, which would throttle the measurement); `setupClient`
- * instead hands each connection the next pre-built buffer.
+ * instead hands each connection the next pre-built buffer. `rate`: at most that many requests
+ * per second over all connections (a fixed offered load), else as fast as they are answered.
  */
 export function run(
   url: string,
   seconds: number,
   connections: number,
   cursor: Cursor,
+  rate?: number,
 ): Promise<autocannon.Result> {
   return autocannon({
     url,
     connections,
     duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
     // autocannon looks at its stop flag once per sample, every 1 s by default: a 0.4 s run would
     // last a whole second. Sampled every 20 ms, a run ends within a few tens of ms of its set time.
     sampleInt: SAMPLE_MS,
@@ -262,13 +271,13 @@ const WECOM_FIRST_RATE = 12_000;
  * to the bare and floor routes with the same query and body (same size on the wire; the bare
  * route ignores them).
  */
-interface RawPool {
+export interface RawPool {
   signed: SignedPool<'wecom'>;
   bare: readonly RawRequest[];
   floor: readonly RawRequest[];
 }
 
-async function rawPool(config: InboundServerConfig): Promise<RawPool> {
+export async function rawPool(config: InboundServerConfig): Promise<RawPool> {
   const wecomPath = config.kind === 'bot' ? '/wecom/bot' : '/wecom/callback';
   const type = CONTENT_TYPE[config.kind];
   const count = config.apps ?? 1;

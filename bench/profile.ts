@@ -4,14 +4,15 @@
  * to the functions with the most total and self time.
  *
  * node --import tsx bench/profile.ts [bot|app] [--adapter node] [--apps 1] [--seconds 6] [--top 30]
+ *   [--root <checkout>]   (another checkout's server on its own built packages, e.g. a previous commit)
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CONTENT_TYPE, Cursor, rawRequest, run } from './inbound.bench.ts';
 import { benchFromDist, startChild } from './lib/child.ts';
 import { appCallbackPool, benchApps, botCallbackPool } from './lib/fixtures.ts';
-import type { AdapterName } from './lib/frameworks.ts';
+import { type AdapterName, REPO_ROOT } from './lib/frameworks.ts';
 
 interface ProfileNode {
   id: number;
@@ -33,6 +34,7 @@ const adapter = arg('--adapter', 'node') as AdapterName;
 const apps = Number(arg('--apps', '1'));
 const seconds = Number(arg('--seconds', '6'));
 const top = Number(arg('--top', '30'));
+const root = resolve(arg('--root', REPO_ROOT));
 
 const path = kind === 'bot' ? '/wecom/bot' : '/wecom/callback';
 const pool = (
@@ -45,6 +47,7 @@ const child = await startChild('bench/inbound-server.ts', {
   args: [JSON.stringify({ adapter, kind, apps })],
   nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   dist: benchFromDist(),
+  root,
 });
 const result = await run(child.url, seconds, 50, new Cursor(pool));
 await child.stop();

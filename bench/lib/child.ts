@@ -43,6 +43,11 @@ export interface StartChildOptions {
    * sources; needs `pnpm build` first. See dist-hooks.mjs.
    */
   dist?: boolean;
+  /**
+   * The checkout whose file, bench helpers and built packages the child runs (default this one):
+   * bench/pipeline-http-ab.ts runs a previous commit's server beside this one's.
+   */
+  root?: string;
 }
 
 /** Whether benchmarks run the built packages: yes, unless WECOM_BENCH_FROM=src. */
@@ -89,19 +94,19 @@ function writeIfChanged(file: string, code: string): void {
  * but for those specifiers; it loads without a resolution hook. Undefined if something is not
  * built or an import of another package cannot be linked.
  */
-function linkedEntry(specifier: string): string | undefined {
+function linkedEntry(specifier: string, root: string): string | undefined {
   const entry = distEntryOf(specifier);
-  return entry ? linkedDist(entry.name, `${entry.entry}.mjs`) : undefined;
+  return entry ? linkedDist(entry.name, `${entry.entry}.mjs`, root) : undefined;
 }
 
-function linkedDist(name: string, file: string): string | undefined {
-  const out = resolve(REPO_ROOT, 'packages', name, LINKED_DIR, file);
+function linkedDist(name: string, file: string, root: string): string | undefined {
+  const out = resolve(root, 'packages', name, LINKED_DIR, file);
   if (linkedFiles.has(out)) return linkedFiles.get(out);
   // An import cycle between chunks finds the output path here.
   linkedFiles.set(out, out);
   let code: string;
   try {
-    code = readFileSync(resolve(REPO_ROOT, 'packages', name, 'dist', file), 'utf8');
+    code = readFileSync(resolve(root, 'packages', name, 'dist', file), 'utf8');
   } catch {
     linkedFiles.set(out, undefined);
     return undefined;
@@ -109,9 +114,9 @@ function linkedDist(name: string, file: string): string | undefined {
   let complete = true;
   code = code.replace(DIST_IMPORT, (whole, lead: string, quote: string, specifier: string) => {
     const linked = specifier.startsWith('./')
-      ? linkedDist(name, specifier.slice(2))
+      ? linkedDist(name, specifier.slice(2), root)
       : specifier.startsWith('@maven/')
-        ? linkedEntry(specifier)
+        ? linkedEntry(specifier, root)
         : out;
     if (!linked) complete = false;
     if (!linked || !specifier.startsWith('@maven/')) return whole;
@@ -166,13 +171,13 @@ function transpiled(code: string, fileName: string): string {
  * Undefined when something cannot be compiled or linked so: the child runs
  * under tsx and the hooks then.
  */
-export function compiledForDist(file: string, importer?: string): string | undefined {
-  const source = resolve(REPO_ROOT, file);
+export function compiledForDist(file: string, importer?: string, root = REPO_ROOT): string | undefined {
+  const source = resolve(root, file);
   if (compiledFiles.has(source)) return compiledFiles.get(source);
   compiledFiles.set(source, undefined);
   if (!source.endsWith('.ts')) return undefined;
   const outputText = transpiled(readFileSync(source, 'utf8'), source);
-  const inPlace = COMPILED_DIRS.test(relative(REPO_ROOT, source));
+  const inPlace = COMPILED_DIRS.test(relative(root, source));
   const standalone = !IMPORT.test(outputText);
   IMPORT.lastIndex = 0;
   if (!inPlace && !(standalone && importer)) return undefined;
@@ -184,10 +189,10 @@ export function compiledForDist(file: string, importer?: string): string | undef
   let complete = true;
   const code = outputText.replace(IMPORT, (whole, lead: string, quote: string, specifier: string) => {
     let target: string | undefined;
-    if (specifier.startsWith('@maven/')) target = linkedEntry(specifier);
+    if (specifier.startsWith('@maven/')) target = linkedEntry(specifier, root);
     else if (/^\.{1,2}\/.*\.ts$/.test(specifier)) {
       const path = resolve(dirname(source), specifier);
-      target = linkedEntry(path) ?? compiledForDist(relative(REPO_ROOT, path), source);
+      target = linkedEntry(path, root) ?? compiledForDist(relative(root, path), source, root);
     } else return whole;
     if (!target) {
       complete = false;
@@ -209,7 +214,8 @@ process.once('exit', () => {
 });
 
 export async function startChild(file: string, options: StartChildOptions = {}): Promise<ChildServer> {
-  const compiled = options.dist ? compiledForDist(file) : undefined;
+  const root = options.root ?? REPO_ROOT;
+  const compiled = options.dist ? compiledForDist(file, undefined, root) : undefined;
   const child = spawn(
     process.execPath,
     [
@@ -218,16 +224,16 @@ export async function startChild(file: string, options: StartChildOptions = {}):
         ? [compiled]
         : [
             ...(options.dist
-              ? ['--import', pathToFileURL(resolve(REPO_ROOT, 'bench/lib/use-dist.mjs')).href]
+              ? ['--import', pathToFileURL(resolve(root, 'bench/lib/use-dist.mjs')).href]
               : []),
             '--import',
             'tsx',
-            resolve(REPO_ROOT, file),
+            resolve(root, file),
           ]),
       ...(options.args ?? []),
     ],
     {
-      cwd: REPO_ROOT,
+      cwd: root,
       env: { ...process.env, NODE_OPTIONS: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },

@@ -1,6 +1,7 @@
 /** The fetch port: `Request` in, `Response` out, for Bun, Deno, Workers, Hono and route handlers. */
+import type { IncomingMessage } from 'node:http';
 import { WeComRequestError } from './errors.js';
-import { drainReader, drainUnread } from './fetch-drain.js';
+import { drainIncoming, drainReader, drainUnread } from './fetch-drain.js';
 import {
   NOT_HANDLED,
   type ReceiveContext,
@@ -8,12 +9,18 @@ import {
   type WeComHandler,
   type WeComResponse,
 } from './handler.js';
-import type { DrainOptions } from './node-listener.js';
+import { type DrainOptions, readNodeBody } from './node-listener.js';
 
 export interface HandleFetchOptions {
   context?: ReceiveContext;
   /** After a refusal, how much of the unread body is read and dropped before it is cancelled. */
   drain?: DrainOptions;
+  /**
+   * The Node request the `Request` stands for, if the runtime gives one (@hono/node-server's
+   * `env.incoming`). While nobody has begun reading it, its headers and body are taken from it
+   * directly — the same cap, time limit and drain — and no Web `Headers` or stream is built.
+   */
+  incoming?: unknown;
 }
 
 export interface HandleFetchNext<R> extends HandleFetchOptions {
@@ -40,20 +47,35 @@ export async function handleFetch(
   request: Request,
   options: HandleFetchOptions & { next?: () => unknown } = {},
 ): Promise<unknown> {
+  const incoming = unreadNodeRequest(options.incoming);
   const out = await handler.receive(
     {
       method: request.method,
       url: request.url,
-      headers: request.headers,
-      body: ({ maxBytes, timeoutMs }) => readBodyLimited(request, maxBytes, timeoutMs, options.drain),
+      headers: incoming ? incoming.headers : request.headers,
+      body: incoming
+        ? (limits) => readNodeBody(incoming, limits)
+        : ({ maxBytes, timeoutMs }) => readBodyLimited(request, maxBytes, timeoutMs, options.drain),
     },
     options.context,
   );
   if (out === NOT_HANDLED && options.next) return options.next();
-  // A body we did not read is read and dropped, to a bound, before a 4xx (404, 405): see
-  // fetch-drain.ts. A 503 sheds load: answered at once, the body left to the server to drop.
-  if (out.status < 500) await drainUnread(request, options.drain);
+  // A body we did not read is read and dropped, to a bound, before a 4xx (404, 405, 413): see
+  // fetch-drain.ts; after a 408 behind the answer. A 503 sheds load: answered at once, the body
+  // left to the server to drop.
+  if (out.status < 500) {
+    if (!incoming) await drainUnread(request, options.drain);
+    else if (out.status === 408) void drainIncoming(incoming, options.drain);
+    else await drainIncoming(incoming, options.drain);
+  }
   return toFetchResponse(out);
+}
+
+/** `value` if it is a Node request nobody has begun to read (no `data` listener, not ended). */
+function unreadNodeRequest(value: unknown): IncomingMessage | undefined {
+  const req = value as Partial<IncomingMessage> | null | undefined;
+  if (!req || typeof req.on !== 'function' || typeof req.headers !== 'object') return undefined;
+  return req.readableFlowing === null && req.readableEnded === false ? (req as IncomingMessage) : undefined;
 }
 
 /** What Workers, Bun, Deno and Next.js pass after the request: we only look for `waitUntil`. */

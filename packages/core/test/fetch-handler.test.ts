@@ -1,5 +1,13 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createWebhookHandler, type ReceiveContext, textResponse, toFetchHandler } from '../src/index.js';
+import {
+  createWebhookHandler,
+  handleFetch,
+  type ReceiveContext,
+  textResponse,
+  toFetchHandler,
+} from '../src/index.js';
+import { listen } from './helpers.js';
 
 function recordingHandler() {
   const contexts: ReceiveContext[] = [];
@@ -115,5 +123,62 @@ describe('toFetchHandler', () => {
     expect(res2.status).toBe(200);
     expect(kept).toHaveLength(1);
     expect(contexts[0]).toEqual({});
+  });
+});
+
+describe('handleFetch with the Node request (incoming, as @hono/node-server gives it)', () => {
+  const handler = createWebhookHandler({
+    paths: ['/wecom/bot'],
+    maxBodyBytes: 100,
+    onGet: async () => textResponse(200, ''),
+    onPost: async (request) => textResponse(200, `${request.headers.get('x-from')}:${request.body}`),
+  });
+  /** A server whose Web Request carries another body and header than the socket's. */
+  const serve = (before?: (req: IncomingMessage) => void) =>
+    listen(async (req: IncomingMessage, res: ServerResponse) => {
+      before?.(req);
+      const request = new Request(`http://127.0.0.1${req.url}`, {
+        method: 'POST',
+        headers: { 'x-from': 'web' },
+        body: 'web body',
+      });
+      const out = await handleFetch(handler, request, { incoming: req });
+      res.writeHead(out.status, Object.fromEntries(out.headers));
+      res.end(await out.text());
+    });
+  const post = (origin: string, body: string) =>
+    fetch(`${origin}/wecom/bot`, { method: 'POST', headers: { 'x-from': 'node' }, body });
+
+  it('reads the headers and the body from the Node request while nobody has begun reading it', async () => {
+    const running = await serve();
+    try {
+      const res = await post(running.origin, 'node body');
+      expect(await res.text()).toBe('node:node body');
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('takes the Web Request once something reads the Node request', async () => {
+    const chunks: Buffer[] = [];
+    const running = await serve((req) => req.on('data', (c: Buffer) => chunks.push(c)));
+    try {
+      const res = await post(running.origin, 'node body');
+      expect(await res.text()).toBe('web:web body');
+      expect(Buffer.concat(chunks).toString()).toBe('node body');
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('over the cap: 413, answered after the rest is dropped, and the client reads it', async () => {
+    const running = await serve();
+    try {
+      const res = await post(running.origin, 'x'.repeat(64 * 1024));
+      expect(res.status).toBe(413);
+      expect(await res.text()).toBe('body_too_large');
+    } finally {
+      await running.close();
+    }
   });
 });

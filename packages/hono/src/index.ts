@@ -11,14 +11,15 @@ import {
 } from '@maven/wecom-core';
 import type { Context, MiddlewareHandler } from 'hono';
 
+/**
+ * The runtime's `waitUntil`, if any. The getter throws when the runtime passed no execution
+ * context; without waitUntil, background replies run on the live process, tracked by the handler.
+ */
 function receiveContext(c: Context): ReceiveContext {
   try {
-    // The getter throws when the runtime passed no execution context (e.g. @hono/node-server).
     const ctx = c.executionCtx;
     if (typeof ctx.waitUntil === 'function') return { waitUntil: (promise) => ctx.waitUntil(promise) };
-  } catch {
-    // No waitUntil: background replies then run on the live process, tracked by the handler.
-  }
+  } catch {}
   return {};
 }
 
@@ -28,7 +29,13 @@ function receiveContext(c: Context): ReceiveContext {
  * a path that is not the handler's goes on down Hono's chain.
  */
 export function wecomHono(handler: WeComHandler): MiddlewareHandler {
-  return async (c, next) => handleFetch(handler, c.req.raw, { context: receiveContext(c), next });
+  return async (c, next) => {
+    // @hono/node-server passes the Node request and response as `env`, and no execution context
+    // (whose getter would throw, a few µs, on every request); core reads the body from the request.
+    const node = c.env as { incoming?: unknown; outgoing?: { writeHead?: unknown } } | undefined;
+    const context = typeof node?.outgoing?.writeHead === 'function' ? {} : receiveContext(c);
+    return handleFetch(handler, c.req.raw, { context, incoming: node?.incoming, next });
+  };
 }
 
 /** A handler answering `{"status":"ok"}` (plus `extra`), e.g. `app.get('/health', wecomHealth())`. */
