@@ -47,12 +47,11 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
   readonly context: BotContext;
   readonly message: BotCallback;
   readonly receivedAt: number;
-  /** Resolves when a passive reply was chosen: the response can go out at once. */
-  readonly decided: Promise<void>;
   readonly #s: ExchangeServices;
   readonly #waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   readonly #kinds: ReadonlySet<ReplyKind>;
-  #resolveChosen!: () => void;
+  #decided: Promise<void> | undefined;
+  #resolveChosen: (() => void) | undefined;
   #open = true;
   #choice: Choice | undefined;
   #writer: StreamWriterImpl | undefined;
@@ -68,10 +67,17 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
     this.#s = options.services;
     this.#waitUntil = options.waitUntil;
     this.#kinds = passiveKindsOf(options.message);
-    this.decided = new Promise((resolve) => {
-      this.#resolveChosen = resolve;
-    });
     this.context = createContext(this);
+  }
+
+  /** Resolves when a passive reply was chosen (made on first use: a reply at once needs none). */
+  get decided(): Promise<void> {
+    this.#decided ??= this.#choice
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          this.#resolveChosen = resolve;
+        });
+    return this.#decided;
   }
 
   get writer(): StreamWriterImpl | undefined {
@@ -93,7 +99,7 @@ export class Exchange implements InboundExchange<PassiveBody, BotContext> {
 
   #choose(choice: Choice): void {
     this.#choice = choice;
-    this.#resolveChosen();
+    this.#resolveChosen?.();
   }
 
   #meta(kind: ReplyKind, extra: Partial<ReplyDelivered> = {}) {

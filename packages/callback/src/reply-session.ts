@@ -37,12 +37,11 @@ export class ReplySession<C extends AppCallback = AppCallback>
   readonly userId: string;
   readonly chatId: string;
   readonly api: WeComApi | undefined;
-  /** Resolves when the router should answer now (a passive reply was given, or an active one started). */
-  readonly decided: Promise<void>;
   readonly #options: ReplySessionOptions<C>;
   #state: 'open' | 'passive' | 'answered' = 'open';
   #passive: PassiveReply | undefined;
-  #decide!: () => void;
+  #decided: Promise<void> | undefined;
+  #decide: (() => void) | undefined;
 
   constructor(options: ReplySessionOptions<C>) {
     this.#options = options;
@@ -51,9 +50,20 @@ export class ReplySession<C extends AppCallback = AppCallback>
     this.api = options.api;
     this.userId = options.callback.userId;
     this.chatId = `${options.app.corpId}:${options.app.agentId}:${this.userId}`;
-    this.decided = new Promise<void>((resolve) => {
-      this.#decide = resolve;
-    });
+  }
+
+  /**
+   * Resolves when the router should answer now (a passive reply was given, or an active one
+   * started). Made on first use: a listener that replies at once never needs it.
+   */
+  get decided(): Promise<void> {
+    this.#decided ??=
+      this.#state === 'open'
+        ? new Promise<void>((resolve) => {
+            this.#decide = resolve;
+          })
+        : Promise.resolve();
+    return this.#decided;
   }
 
   get passiveOpen(): boolean {
@@ -92,12 +102,12 @@ export class ReplySession<C extends AppCallback = AppCallback>
     if (this.#state === 'open' && fitsPassive(reply)) {
       this.#state = 'passive';
       this.#passive = reply;
-      this.#decide();
+      this.#decide?.();
       return Promise.resolve({ channel: 'passive' });
     }
     // Answer the callback now (empty) and send this reply, and every later one, actively.
     this.#state = 'answered';
-    this.#decide();
+    this.#decide?.();
     return handled(this.#options.track(this.#sendActive(reply)));
   }
 

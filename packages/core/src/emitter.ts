@@ -142,6 +142,16 @@ export function callListeners(
     }
   }
   if (runs.length === 0) return { count, errors };
+  const run = { count, errors };
+  if (runs.length === 1) {
+    return runs[0]!.then(
+      () => run,
+      (error: unknown) => {
+        errors.push(error);
+        return run;
+      },
+    );
+  }
   return Promise.allSettled(runs).then((settled) => {
     for (const s of settled) if (s.status === 'rejected') errors.push(s.reason);
     return { count, errors };

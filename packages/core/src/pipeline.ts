@@ -176,21 +176,10 @@ export class InboundPipeline<A, D, M, P, C> {
     return textResponse(200, plain.replace(/^\uFEFF/, '').replace(/[\r\n]+$/, ''));
   }
 
-  async #onPost(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse> {
+  #onPost(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse> {
     const routed = this.#hooks.route?.(request);
-    if (routed) return routed;
-    return inCallback({ 'http.request.method': 'POST' }, async () => {
-      try {
-        return await this.#receive(request, context);
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        callbackOutcome(
-          code === 'in_progress' ? 'in_progress' : 'refused',
-          typeof code === 'string' ? code : 'error',
-        );
-        throw error;
-      }
-    });
+    if (routed) return Promise.resolve(routed);
+    return inCallback(POST_ATTRIBUTES, () => this.#receive(request, context).catch(refused));
   }
 
   async #receive(request: InboundRequest, context: ReceiveContext): Promise<WeComResponse> {
@@ -216,10 +205,12 @@ export class InboundPipeline<A, D, M, P, C> {
       try {
         response = await this.#hooks.render(outcome.reply, app, query);
       } catch (error) {
-        await outcome.failed?.(error);
+        const failed = outcome.failed?.(error);
+        if (failed) await failed;
         return this.#hooks.acknowledge(app, query);
       }
-      await outcome.delivered?.();
+      const delivered = outcome.delivered?.();
+      if (delivered) await delivered;
       return response;
     });
   }
@@ -250,7 +241,8 @@ export class InboundPipeline<A, D, M, P, C> {
     context: ReceiveContext,
   ): Promise<InboundOutcome<P>> {
     const hooks = this.#hooks;
-    const early = await hooks.answerEarly?.(message, app);
+    // Awaited only where there is such a hook (each await of a plain value costs a promise).
+    const early = hooks.answerEarly ? await hooks.answerEarly(message, app) : undefined;
     if (early !== undefined) return early ?? undefined;
     if (!hooks.isAllowed(message, app)) {
       this.#logger.info(
@@ -297,34 +289,58 @@ export class InboundPipeline<A, D, M, P, C> {
 
   async #race(message: M, app: A, context: ReceiveContext): Promise<InboundOutcome<P>> {
     const hooks = this.#hooks;
-    const exchange = await hooks.begin(message, app, context);
+    const begun = hooks.begin(message, app, context);
+    const exchange = begun instanceof Promise ? await begun : begun;
     const run = callListeners(this.#emitter, hooks.eventNames(message), [message, exchange.context]);
-    const done =
-      run instanceof Promise
-        ? run.then((r) => this.#settled(message, app, exchange, r))
-        : this.#settled(message, app, exchange, run);
-    const tracked = done.catch((error: unknown) => {
+    const failed = (error: unknown) => {
       this.#logger.error('dispatch failed', { error, ...hooks.describe(message, app) });
-    });
-    void this.#tasks.run(tracked, context.waitUntil);
-    // A listener that replied at once needs no deadline race (and no timer).
-    if (!exchange.decidedNow) {
+    };
+    // What is left once the listeners settled; nothing when they settled at once with nothing to report.
+    let tracked: Promise<void> | undefined;
+    if (run instanceof Promise) {
+      tracked = run.then((r) => this.#settled(message, app, exchange, r)).catch(failed);
+    } else {
+      tracked = this.#settled(message, app, exchange, run)?.catch(failed);
+    }
+    if (tracked) void this.#tasks.run(tracked, context.waitUntil);
+    // A listener that replied at once needs no deadline race (and no timer); listeners that all
+    // returned without replying leave nothing to wait for.
+    if (!exchange.decidedNow && tracked) {
       await raceDeadline(Promise.race([tracked, exchange.decided]), this.#o.deadlineMs);
     }
     return exchange.close();
   }
 
-  async #settled(message: M, app: A, exchange: InboundExchange<P, C>, run: ListenerRun): Promise<void> {
+  /** After the listeners settled: their errors reported, the `settled` hook; undefined if neither. */
+  #settled(message: M, app: A, exchange: InboundExchange<P, C>, run: ListenerRun): Promise<void> | undefined {
     const hooks = this.#hooks;
     if (run.count === 0) {
       this.#logger.info('no listener for this callback; acknowledged', hooks.describe(message, app));
     }
+    if (run.errors.length === 0 && !hooks.settled) return undefined;
+    return this.#report(message, app, exchange, run);
+  }
+
+  async #report(message: M, app: A, exchange: InboundExchange<P, C>, run: ListenerRun): Promise<void> {
+    const hooks = this.#hooks;
     for (const error of run.errors) {
       const info: ErrorInfo = { phase: 'listener', ...hooks.describe(message, app) };
       await reportError(this.#emitter, this.#logger, error, info);
     }
     await hooks.settled?.(exchange, run);
   }
+}
+
+const POST_ATTRIBUTES = { 'http.request.method': 'POST' } as const;
+
+/** Notes a refused callback on its span, and passes the error on. */
+function refused(error: unknown): never {
+  const code = (error as { code?: unknown }).code;
+  callbackOutcome(
+    code === 'in_progress' ? 'in_progress' : 'refused',
+    typeof code === 'string' ? code : 'error',
+  );
+  throw error;
 }
 
 function signedQuery(query: URLSearchParams): SignedQuery {
