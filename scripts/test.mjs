@@ -64,7 +64,7 @@ const commands = (name) => (Array.isArray(steps[name][0]) ? steps[name] : [steps
 
 function shown(name) {
   const lines = commands(name).map(([cmd, args]) =>
-    (cmd === node ? ['node', ...args.map((a) => a.replace(`${root}/`, ''))] : [cmd, ...args]).join(' '),
+    (cmd === node ? ['node', ...args] : [cmd, ...args]).map((a) => a.replace(`${root}/`, '')).join(' '),
   );
   return `== ${name}: ${lines.join(' && ')}`;
 }

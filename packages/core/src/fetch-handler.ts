@@ -1,5 +1,5 @@
 /** The fetch port: `Request` in, `Response` out, for Bun, Deno, Workers, Hono and route handlers. */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WeComRequestError } from './errors.js';
 import { drainIncoming, drainReader, drainUnread } from './fetch-drain.js';
 import {
@@ -9,7 +9,7 @@ import {
   type WeComHandler,
   type WeComResponse,
 } from './handler.js';
-import { type DrainOptions, readNodeBody } from './node-listener.js';
+import { DEFAULT_DRAIN, type DrainOptions, lingerAfter, readNodeBody } from './node-listener.js';
 
 export interface HandleFetchOptions {
   context?: ReceiveContext;
@@ -21,6 +21,8 @@ export interface HandleFetchOptions {
    * directly — the same cap, time limit and drain — and no Web `Headers` or stream is built.
    */
   incoming?: unknown;
+  /** The Node response that goes with `incoming` (`env.outgoing`): a 413 or 408 lingers on it. */
+  outgoing?: unknown;
 }
 
 export interface HandleFetchNext<R> extends HandleFetchOptions {
@@ -61,14 +63,27 @@ export async function handleFetch(
   );
   if (out === NOT_HANDLED && options.next) return options.next();
   // A body we did not read is read and dropped, to a bound, before a 4xx (404, 405, 413): see
-  // fetch-drain.ts; after a 408 behind the answer. A 503 sheds load: answered at once, the body
-  // left to the server to drop.
+  // fetch-drain.ts. A 503 sheds load: answered at once, the body left to the server to drop. With
+  // the Node request, an answer that closes the connection (413, 408) goes out first and the rest
+  // of the body is dropped behind it, as serveNode does (a body that never ends, or an absurd
+  // Content-Length, would otherwise hold the answer until the drain gave up and cut the socket).
   if (out.status < 500) {
+    const outgoing = nodeResponse(options.outgoing);
     if (!incoming) await drainUnread(request, options.drain);
-    else if (out.status === 408) void drainIncoming(incoming, options.drain);
+    else if (out.headers.connection === 'close' && outgoing) {
+      lingerAfter(incoming, outgoing, { ...DEFAULT_DRAIN, ...options.drain });
+    } else if (out.status === 408) void drainIncoming(incoming, options.drain);
     else await drainIncoming(incoming, options.drain);
   }
   return toFetchResponse(out);
+}
+
+/** `value` if it is a Node response not yet written. */
+function nodeResponse(value: unknown): ServerResponse | undefined {
+  const res = value as Partial<ServerResponse> | null | undefined;
+  return res && typeof res.once === 'function' && res.headersSent === false
+    ? (res as ServerResponse)
+    : undefined;
 }
 
 /** `value` if it is a Node request nobody has begun to read (no `data` listener, not ended). */

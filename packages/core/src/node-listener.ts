@@ -215,7 +215,7 @@ export async function serveNode(
  * answer; so, as nginx does, the write side is closed after the answer and the rest of the body is
  * read and dropped, up to a number of bytes and a time, before the socket is destroyed.
  */
-function lingerAfter(req: IncomingMessage, res: ServerResponse, drain: Required<DrainOptions>): void {
+export function lingerAfter(req: IncomingMessage, res: ServerResponse, drain: Required<DrainOptions>): void {
   const socket = req.socket as (IncomingMessage['socket'] & { destroySoon?: () => void }) | null;
   if (!socket || socket.destroyed || req.readableEnded) return;
   const start = socket.bytesRead;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   createWebhookHandler,
@@ -142,7 +143,7 @@ describe('handleFetch with the Node request (incoming, as @hono/node-server give
         headers: { 'x-from': 'web' },
         body: 'web body',
       });
-      const out = await handleFetch(handler, request, { incoming: req });
+      const out = await handleFetch(handler, request, { incoming: req, outgoing: res });
       res.writeHead(out.status, Object.fromEntries(out.headers));
       res.end(await out.text());
     });
@@ -177,6 +178,31 @@ describe('handleFetch with the Node request (incoming, as @hono/node-server give
       const res = await post(running.origin, 'x'.repeat(64 * 1024));
       expect(res.status).toBe(413);
       expect(await res.text()).toBe('body_too_large');
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('an absurd Content-Length: the 413 goes out at once and the client reads it (the rest is never sent)', async () => {
+    const running = await serve();
+    try {
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = connect(running.port, '127.0.0.1');
+        let received = '';
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          if (received.includes('\r\n\r\n')) {
+            socket.destroy();
+            resolve(received.split('\r\n', 1)[0]!);
+          }
+        });
+        socket.on('error', reject);
+        socket.on('close', () => resolve(received.split('\r\n', 1)[0] || 'closed without an answer'));
+        socket.write(
+          'POST /wecom/bot HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100000000000\r\n\r\n{"encrypt":"',
+        );
+      });
+      expect(head).toBe('HTTP/1.1 413 Payload Too Large');
     } finally {
       await running.close();
     }

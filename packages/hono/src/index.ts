@@ -31,10 +31,11 @@ function receiveContext(c: Context): ReceiveContext {
 export function wecomHono(handler: WeComHandler): MiddlewareHandler {
   return async (c, next) => {
     // @hono/node-server passes the Node request and response as `env`, and no execution context
-    // (whose getter would throw, a few µs, on every request); core reads the body from the request.
-    const node = c.env as { incoming?: unknown; outgoing?: { writeHead?: unknown } } | undefined;
-    const context = typeof node?.outgoing?.writeHead === 'function' ? {} : receiveContext(c);
-    return handleFetch(handler, c.req.raw, { context, incoming: node?.incoming, next });
+    // (whose getter would throw, a few µs, on every request); core reads the body from the request and
+    // answers a 413 or 408 on the response before it drops the rest of the body.
+    const env = (c.env ?? {}) as { incoming?: unknown; outgoing?: { writeHead?: unknown } };
+    const context = typeof env.outgoing?.writeHead === 'function' ? {} : receiveContext(c);
+    return handleFetch(handler, c.req.raw, { context, incoming: env.incoming, outgoing: env.outgoing, next });
   };
 }
 
