@@ -153,16 +153,11 @@ export class SignedPool<R extends string> {
     this.fastest = Math.max(this.fastest, taken / Math.max(seconds, 0.01));
   }
   /** `run` with room reserved first and the rate noted after. */
-  async run(
-    url: string,
-    seconds: number,
-    connections: number,
-    cursor: Cursor,
-    rate?: number,
-  ): Promise<autocannon.Result> {
+  async run(...args: Parameters<typeof run>): Promise<autocannon.Result> {
+    const [, seconds, , cursor] = args;
     await this.reserve(cursor, seconds);
     const from = cursor.next;
-    const result = await run(url, seconds, connections, cursor, rate);
+    const result = await run(...args);
     this.observe(cursor.next - from, result.duration);
     return result;
   }
