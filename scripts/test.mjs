@@ -34,7 +34,9 @@ const steps = {
     [node, [tsc, '-p', 'tsconfig.json']],
     [node, [tsc, '-p', 'docs/tsconfig.json']],
   ],
-  tests: [node, [vitest, 'run', '--coverage']],
+  // Two files at a time here (vitest.config.ts says three): the second lane runs beside it, and the
+  // suite's child processes, sockets and timers get the same share of the cores as when it ran alone.
+  tests: [node, [vitest, 'run', '--coverage', '--maxWorkers=2']],
   runtimes: [node, ['scripts/runtimes.mjs']],
   packages: [node, ['scripts/check-packages.mjs']],
   // Load with faults, re-delivery, hostile input, graceful shutdown: servers in child processes.

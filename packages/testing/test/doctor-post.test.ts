@@ -179,7 +179,7 @@ describe('wecom-sim doctor: a signed, encrypted POST after the GET, against the 
       const [name, , code, cause] = table[i]!;
       const line = postLine(run);
       expect(run.code, `${name}: ${run.stdout}${run.stderr}`).toBe(1);
-      expect(line, `${name}: ${run.stdout}`).toContain(`✗ POST text message`);
+      expect(line, `${name}: ${run.stdout}${run.stderr}`).toContain(`✗ POST text message`);
       expect(line, `${name}: ${run.stdout}`).toContain(`[${code}]`);
       expect(line, name).toMatch(cause);
       expect(run.stdout, name).not.toContain(OTHER.encodingAESKey);
