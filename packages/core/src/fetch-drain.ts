@@ -7,7 +7,6 @@
  * also leaves a keep-alive connection reusable. A 408 is answered at once (the body is too slow to
  * wait for) and drained behind the answer.
  */
-import type { IncomingMessage } from 'node:http';
 import { DEFAULT_DRAIN, type DrainOptions } from './node-listener.js';
 
 /**
@@ -62,38 +61,4 @@ export async function drainUnread(request: Request, options?: DrainOptions): Pro
     return; // A body the runtime will not let us read is its own to drop.
   }
   await drainReader(reader, options);
-}
-
-/**
- * drainUnread for a body read from the Node request itself (handleFetch's `incoming`): the rest is
- * read and dropped to the drain's bounds, then the request is destroyed (as a cancelled stream
- * is). Resolves when done; never rejects.
- */
-export function drainIncoming(req: IncomingMessage, options: DrainOptions = {}): Promise<void> {
-  if (req.readableEnded || req.destroyed) return Promise.resolve();
-  const maxBytes = options.maxBytes ?? DEFAULT_DRAIN.maxBytes;
-  return new Promise<void>((resolve) => {
-    let dropped = 0;
-    const end = (destroy: boolean): void => {
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onEnd);
-      req.off('close', onEnd);
-      if (destroy) req.destroy();
-      resolve();
-    };
-    const onEnd = () => end(false);
-    const onData = (chunk: Uint8Array | string) => {
-      dropped += chunk.length;
-      if (dropped > maxBytes) end(true);
-    };
-    const timer = setTimeout(() => end(true), options.timeoutMs ?? DEFAULT_DRAIN.timeoutMs);
-    timer.unref?.();
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onEnd);
-    req.on('close', onEnd);
-    req.resume();
-  });
 }

@@ -1,7 +1,7 @@
 /** The fetch port: `Request` in, `Response` out, for Bun, Deno, Workers, Hono and route handlers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WeComRequestError } from './errors.js';
-import { drainIncoming, drainReader, drainUnread } from './fetch-drain.js';
+import { drainReader, drainUnread } from './fetch-drain.js';
 import {
   NOT_HANDLED,
   type ReceiveContext,
@@ -16,12 +16,13 @@ export interface HandleFetchOptions {
   /** After a refusal, how much of the unread body is read and dropped before it is cancelled. */
   drain?: DrainOptions;
   /**
-   * The Node request the `Request` stands for, if the runtime gives one (@hono/node-server's
-   * `env.incoming`). While nobody has begun reading it, its headers and body are taken from it
-   * directly — the same cap, time limit and drain — and no Web `Headers` or stream is built.
+   * The Node request and response the `Request` stands for, if the runtime gives them
+   * (@hono/node-server's `env.incoming` and `env.outgoing`). While nobody has begun reading the
+   * request, it is served as `serveNode` serves one: headers and body taken from it directly (the
+   * same cap and time limit, no Web `Headers` or stream built), a 413 or 408 answered before the
+   * rest of the body is dropped, and an unread body left to Node to discard.
    */
   incoming?: unknown;
-  /** The Node response that goes with `incoming` (`env.outgoing`): a 413 or 408 lingers on it. */
   outgoing?: unknown;
 }
 
@@ -49,7 +50,7 @@ export async function handleFetch(
   request: Request,
   options: HandleFetchOptions & { next?: () => unknown } = {},
 ): Promise<unknown> {
-  const incoming = unreadNodeRequest(options.incoming);
+  const incoming = unreadNodeRequest(options.incoming, options.outgoing);
   const out = await handler.receive(
     {
       method: request.method,
@@ -62,35 +63,26 @@ export async function handleFetch(
     options.context,
   );
   if (out === NOT_HANDLED && options.next) return options.next();
-  // A body we did not read is read and dropped, to a bound, before a 4xx (404, 405, 413): see
-  // fetch-drain.ts. A 503 sheds load: answered at once, the body left to the server to drop. With
-  // the Node request, an answer that closes the connection (413, 408) goes out first and the rest
-  // of the body is dropped behind it, as serveNode does (a body that never ends, or an absurd
-  // Content-Length, would otherwise hold the answer until the drain gave up and cut the socket).
-  if (out.status < 500) {
-    const outgoing = nodeResponse(options.outgoing);
-    if (!incoming) await drainUnread(request, options.drain);
-    else if (out.headers.connection === 'close' && outgoing) {
-      lingerAfter(incoming, outgoing, { ...DEFAULT_DRAIN, ...options.drain });
-    } else if (out.status === 408) void drainIncoming(incoming, options.drain);
-    else await drainIncoming(incoming, options.drain);
+  if (incoming) {
+    // As serveNode: an answer that closes the connection lingers while the rest is dropped.
+    if (out.headers.connection === 'close') {
+      lingerAfter(incoming, options.outgoing as ServerResponse, { ...DEFAULT_DRAIN, ...options.drain });
+    }
+  } else if (out.status < 500) {
+    // A body we did not read is read and dropped, to a bound, before a 4xx (404, 405, 413): see
+    // fetch-drain.ts. A 503 sheds load: answered at once, the body left to the server to drop.
+    await drainUnread(request, options.drain);
   }
   return toFetchResponse(out);
 }
 
-/** `value` if it is a Node response not yet written. */
-function nodeResponse(value: unknown): ServerResponse | undefined {
-  const res = value as Partial<ServerResponse> | null | undefined;
-  return res && typeof res.once === 'function' && res.headersSent === false
-    ? (res as ServerResponse)
-    : undefined;
-}
-
-/** `value` if it is a Node request nobody has begun to read (no `data` listener, not ended). */
-function unreadNodeRequest(value: unknown): IncomingMessage | undefined {
-  const req = value as Partial<IncomingMessage> | null | undefined;
-  if (!req || typeof req.on !== 'function' || typeof req.headers !== 'object') return undefined;
-  return req.readableFlowing === null && req.readableEnded === false ? (req as IncomingMessage) : undefined;
+/** `req` if it is a Node request nobody has begun to read and `res` its response, not yet written. */
+function unreadNodeRequest(req: unknown, res: unknown): IncomingMessage | undefined {
+  const r = req as Partial<IncomingMessage> | null | undefined;
+  const w = res as Partial<ServerResponse> | null | undefined;
+  if (!r || typeof r.on !== 'function' || typeof r.headers !== 'object') return undefined;
+  if (!w || typeof w.once !== 'function' || w.headersSent !== false) return undefined;
+  return r.readableFlowing === null && r.readableEnded === false ? (r as IncomingMessage) : undefined;
 }
 
 /** What Workers, Bun, Deno and Next.js pass after the request: we only look for `waitUntil`. */
